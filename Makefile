@@ -1,0 +1,50 @@
+# Two commands on a fresh machine with Python 3.11+ and make: `make run`, `make test`.
+# uv is bootstrapped with pip into .tools/ when it is not on PATH; the pinned
+# requirements.lock is installed into .venv, then this package (editable, no deps).
+PYTHON ?= python3
+UV_VERSION ?= 0.13.9
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+STAMP := $(VENV)/.installed
+SAMPLE_ENTITIES ?= 2000
+SAMPLE_SEED ?= 7
+
+.PHONY: setup run test test-all lint sample bench ui clean
+
+setup: $(STAMP)
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(STAMP): requirements.lock pyproject.toml | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+# The main job. Until the matching pipeline lands it (re)generates the sample data.
+run: $(STAMP)
+	$(BIN)/mdm generate --entities $(SAMPLE_ENTITIES) --seed $(SAMPLE_SEED) --out data/samples
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# Includes the big runs marked slow.
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q -m ""
+
+lint: $(STAMP)
+	$(BIN)/ruff check matching pipelines tests benchmarks
+	$(BIN)/ruff format --check matching pipelines tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/generate.py
+
+# Re-pin after editing pyproject.toml dependencies (no index URL is written).
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --no-annotate -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache warehouse
