@@ -1,0 +1,10 @@
+"""Synthetic multi-system customer, account and contract data with ground truth.
+
+The corruption vocabularies here (nicknames, legal forms, street abbreviations) belong to the
+generator alone: `matching` must never import this package, or its scores would be flattered.
+"""
+
+from .generate import generate
+from .rates import Rates, RateError, with_overrides
+
+__all__ = ["generate", "Rates", "RateError", "with_overrides"]
