@@ -48,3 +48,9 @@ lock: | $(UV)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache warehouse
+
+# The Dagster UI over this project (DAGSTER_HOME inside the warehouse folder, telemetry off).
+ui: $(STAMP)
+	mkdir -p warehouse/.dagster
+	printf 'telemetry:\n  enabled: false\n' > warehouse/.dagster/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/warehouse/.dagster $(BIN)/dagster dev -w workspace.yaml

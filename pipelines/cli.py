@@ -20,12 +20,20 @@ def _generate(args: argparse.Namespace) -> int:
         return 2
     started = time.perf_counter()
     with Progress(
-        TextColumn("generating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} entities"),
-        TimeElapsedColumn(), transient=True, disable=args.quiet,
+        TextColumn("generating"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} entities"),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=args.quiet,
     ) as bar:
         task = bar.add_task("generate", total=args.entities)
         counts = generate(
-            args.entities, args.seed, args.out, args.format, rates,
+            args.entities,
+            args.seed,
+            args.out,
+            args.format,
+            rates,
             progress=lambda done, total: bar.update(task, completed=done),
         )
     if not args.quiet:
@@ -54,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True, help="output folder")
     gen.add_argument("--format", choices=("csv", "parquet"), default="csv")
     gen.add_argument(
-        "--rate", action="append", metavar="NAME=VALUE",
+        "--rate",
+        action="append",
+        metavar="NAME=VALUE",
         help="override a corruption rate, e.g. --rate given_typo=0.1 (repeatable; see README)",
     )
     gen.add_argument("--quiet", action="store_true", help="no progress bar or summary")

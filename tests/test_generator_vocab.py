@@ -69,7 +69,8 @@ EXPORTED = (
     "cities", "street_names", "STREET_TYPES", "NICKNAMES", "LEGAL_FORMS", "LEGAL_FORM_WEIGHTS",
     "INDUSTRY_WORDS", "BRAND_WORDS", "LOOKALIKE_QUALIFIERS", "ORG_EMAIL_LOCALS",
     "EMAIL_PROVIDERS", "ORG_EMAIL_TLD", "SALUTATIONS", "GENERATION_SUFFIXES", "JUNK",
-    "ACCOUNT_LABELS", "PRODUCTS",
+    "ACCOUNT_LABELS", "PRODUCTS", "HERITAGE_LOCALES", "heritage_given_names",
+    "heritage_family_names",
 )  # fmt: skip
 
 
@@ -333,3 +334,13 @@ def test_loaders_are_deterministic() -> None:
             first = vocab.given_names(country, gender)
             vocab.given_names.cache_clear()
             assert vocab.given_names(country, gender) == first
+
+
+def test_heritage_names_widen_the_name_space() -> None:
+    for gender in ("F", "M"):
+        names = vocab.heritage_given_names(gender)
+        assert len(names) > 1500 and len(set(names)) == len(names)
+        assert all(" " not in n for n in names)
+    families = vocab.heritage_family_names()
+    assert len(families) > 5000 and len(set(families)) == len(families)
+    assert "Yılmaz" in families  # letters no accent folding table of Western Europe covers

@@ -4,7 +4,7 @@ The corruption vocabularies here (nicknames, legal forms, street abbreviations) 
 generator alone: `matching` must never import this package, or its scores would be flattered.
 """
 
-from .generate import generate
-from .rates import Rates, RateError, with_overrides
+from .rates import RateError, Rates, with_overrides
+from .run import generate
 
 __all__ = ["generate", "Rates", "RateError", "with_overrides"]

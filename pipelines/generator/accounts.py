@@ -10,13 +10,14 @@ import numpy as np
 import polars as pl
 
 from . import vocab
-from .customers import EPOCH, TODAY
+from .customers import EPOCH
 from .identifiers import ibans
-from .records import SYSTEMS
 from .rates import Rates
+from .records import SYSTEMS
 
 ACCOUNT_SYSTEM_SHARE = np.array([0.60, 0.90, 0.75])  # crm, billing, erp: where the owner is
 STATUSES = ("active", "closed", "suspended")
+IBAN_SHOWN = {"crm": 0.0, "billing": 0.92, "erp": 0.75}  # the CRM holds no bank details
 STATUS_CODES = {
     "crm": {"active": "Active", "closed": "Closed", "suspended": "Suspended"},
     "billing": {"active": "A", "closed": "C", "suspended": "S"},
@@ -24,9 +25,7 @@ STATUS_CODES = {
 }
 
 
-def real_accounts(
-    rng: np.random.Generator, entities: pl.DataFrame, first_id: int
-) -> pl.DataFrame:
+def real_accounts(rng: np.random.Generator, entities: pl.DataFrame, first_id: int) -> pl.DataFrame:
     """The true accounts of `entities` (one row per real account)."""
     org = (entities["party_type"] == "organization").to_numpy()
     n = len(org)
@@ -95,14 +94,9 @@ def account_records(
         _duplicate=pl.Series(np.arange(len(acc)) >= len(acc) - dup.sum()),
     )
     # point at one of the owner's customer records in that system (there may be two)
-    chosen = (
-        recs.select("_account_record", "_owner_row", "system")
-        .join(
-            customers.select(
-                pl.col("_row").alias("_owner_row"), "system", "source_key", "_display"
-            ),
-            on=["_owner_row", "system"],
-        )
+    chosen = recs.select("_account_record", "_owner_row", "system").join(
+        customers.select(pl.col("_row").alias("_owner_row"), "system", "source_key", "_display"),
+        on=["_owner_row", "system"],
     )
     chosen = chosen.with_columns(_u=pl.Series(rng.random(chosen.height)))
     chosen = chosen.sort("_account_record", "_u").unique("_account_record", keep="first")
@@ -110,31 +104,51 @@ def account_records(
         chosen.select("_account_record", pl.col("source_key").alias("_customer_key"), "_display"),
         on="_account_record",
     ).sort("_account_record")
-    u = {f: pl.Series(rng.random(recs.height)) for f in (
-        "iban_miss", "iban_fmt", "iban_typo", "status_conflict", "date_shift", "shift_days",
-        "orphan", "typo_pos", "letter")}
+    u = {
+        f: pl.Series(rng.random(recs.height))
+        for f in (
+            "iban_miss",
+            "iban_fmt",
+            "iban_typo",
+            "status_conflict",
+            "date_shift",
+            "shift_days",
+            "orphan",
+            "typo_pos",
+            "letter",
+        )
+    }
     return recs.with_columns(**{f"_{k}": v for k, v in u.items()})
 
 
 def _status(system: str) -> pl.Expr:
     # a few systems disagree on the status (a closure not yet synced)
     conflict = pl.col("_status_conflict") < 0.05
-    other = pl.when(pl.col("status") == "active").then(pl.lit("closed")).otherwise(
-        pl.lit("active")
-    )
-    return pl.when(conflict).then(other).otherwise(pl.col("status")).replace_strict(
-        STATUS_CODES[system]
+    other = pl.when(pl.col("status") == "active").then(pl.lit("closed")).otherwise(pl.lit("active"))
+    return (
+        pl.when(conflict)
+        .then(other)
+        .otherwise(pl.col("status"))
+        .replace_strict(STATUS_CODES[system])
     )
 
 
-def _iban(grouped_share: float, present_share: float) -> pl.Expr:
+def iban_shown(system: pl.Expr) -> pl.Expr:
+    return pl.col("_iban_miss") < system.replace_strict(IBAN_SHOWN)
+
+
+def _iban(system: str, grouped_share: float) -> pl.Expr:
     iban = pl.col("_iban_shown")
     grouped = iban.str.extract_all(".{1,4}").list.join(" ")
     u = pl.col("_iban_fmt")
-    shown = pl.when(u < 0.03).then(iban.str.to_lowercase()).when(u < grouped_share).then(
-        grouped
-    ).otherwise(iban)
-    return pl.when(pl.col("_iban_miss") < present_share).then(shown).otherwise(None)
+    shown = (
+        pl.when(u < 0.03)
+        .then(iban.str.to_lowercase())
+        .when(u < grouped_share)
+        .then(grouped)
+        .otherwise(iban)
+    )
+    return pl.when(iban_shown(pl.lit(system))).then(shown).otherwise(None)
 
 
 def with_iban_typos(recs: pl.DataFrame, rates: Rates) -> pl.DataFrame:
@@ -143,21 +157,26 @@ def with_iban_typos(recs: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     at = 4 + (pl.col("_typo_pos") * (iban.str.len_chars() - 4)).floor().cast(pl.Int64)
     here = iban.str.slice(at, 1)
     digit = (pl.col("_letter") * 9).floor().cast(pl.Int64)
-    new = pl.when(here == digit.cast(pl.String)).then((digit + 1).cast(pl.String)).otherwise(
-        digit.cast(pl.String)
+    new = (
+        pl.when(here == digit.cast(pl.String))
+        .then((digit + 1).cast(pl.String))
+        .otherwise(digit.cast(pl.String))
     )
     typo = (pl.col("_iban_typo") < rates.iban_typo) & here.str.contains(r"^\d$")
     return recs.with_columns(
-        _iban_shown=pl.when(typo).then(iban.str.slice(0, at) + new + iban.str.slice(at + 1))
+        _iban_shown=pl.when(typo)
+        .then(iban.str.slice(0, at) + new + iban.str.slice(at + 1))
         .otherwise(iban),
         _iban_typo_applied=typo,
     )
 
 
 def crm_accounts(r: pl.DataFrame) -> pl.DataFrame:
-    created = pl.when(pl.col("_date_shift") < 0.6).then(
-        pl.col("opened_at") - pl.duration(days=(pl.col("_shift_days") * 45).cast(pl.Int64))
-    ).otherwise(pl.col("opened_at"))
+    created = (
+        pl.when(pl.col("_date_shift") < 0.6)
+        .then(pl.col("opened_at") - pl.duration(days=(pl.col("_shift_days") * 45).cast(pl.Int64)))
+        .otherwise(pl.col("opened_at"))
+    )
     org = pl.col("_owner_type") == "organization"
     return r.select(
         ContactId=pl.col("_customer_ref"),
@@ -173,7 +192,7 @@ def billing_accounts(r: pl.DataFrame) -> pl.DataFrame:
     return r.select(
         cust_no=pl.col("_customer_ref"),
         acct_name=pl.col("_display") + " (" + pl.col("label") + ")",
-        iban=_iban(0.7, 0.92),
+        iban=_iban("billing", 0.7),
         status=_status("billing"),
         open_date=pl.col("opened_at").dt.strftime("%d/%m/%Y"),
         ccy=pl.col("currency"),
@@ -181,13 +200,17 @@ def billing_accounts(r: pl.DataFrame) -> pl.DataFrame:
 
 
 def erp_contract_accounts(r: pl.DataFrame) -> pl.DataFrame:
-    opened = pl.when(pl.col("_date_shift") < 0.15).then(
-        pl.col("opened_at") + pl.duration(days=1 + (pl.col("_shift_days") * 5).cast(pl.Int64))
-    ).otherwise(pl.col("opened_at"))
+    opened = (
+        pl.when(pl.col("_date_shift") < 0.15)
+        .then(
+            pl.col("opened_at") + pl.duration(days=1 + (pl.col("_shift_days") * 5).cast(pl.Int64))
+        )
+        .otherwise(pl.col("opened_at"))
+    )
     return r.select(
         GPART=pl.col("_customer_ref"),
         VKBEZ=(pl.col("_display") + " " + pl.col("label")).str.to_uppercase().str.slice(0, 40),
-        IBAN=_iban(0.0, 0.75),
+        IBAN=_iban("erp", 0.0),
         ERDAT=opened.dt.strftime("%Y%m%d"),
         WAERS=pl.col("currency"),
         STATUS=_status("erp"),

@@ -14,7 +14,10 @@ _CONSUMER_MAX = 500.0  # products whose monthly amount can exceed this are for b
 
 
 def real_contracts(
-    rng: np.random.Generator, accounts: pl.DataFrame, erp_accounts: np.ndarray, first_id: int,
+    rng: np.random.Generator,
+    accounts: pl.DataFrame,
+    erp_accounts: np.ndarray,
+    first_id: int,
     owner_is_org: np.ndarray,
 ) -> pl.DataFrame:
     """True contracts of the accounts held in the ERP (`erp_accounts`: their row numbers)."""
@@ -34,8 +37,9 @@ def real_contracts(
     high = np.array([p[4] for p in products])[product]
     amount = np.round(low + (high - low) * rng.random(k), 2)
     terms = [p[5] for p in products]
-    term = np.array([terms[i][j % len(terms[i])] for i, j in
-                     zip(product, rng.integers(0, 12, k), strict=True)])
+    term = np.array(
+        [terms[i][j % len(terms[i])] for i, j in zip(product, rng.integers(0, 12, k), strict=True)]
+    )
     opened = accounts["opened_at"].to_numpy()[acc]
     today = np.datetime64(TODAY)
     start = opened + rng.integers(0, 3 * 365, k).astype("timedelta64[D]")
@@ -67,8 +71,19 @@ def contract_records(rng: np.random.Generator, contracts: pl.DataFrame, rates: R
     rows = np.concatenate([np.arange(k), np.flatnonzero(dup)])
     recs = contracts[rows].with_columns(
         _duplicate=pl.Series(np.arange(len(rows)) >= k),
-        **{f"_{f}": pl.Series(rng.random(len(rows))) for f in
-           ("desc", "shift", "round", "thousands", "open_style", "pick", "orphan_a", "orphan_c")},
+        **{
+            f"_{f}": pl.Series(rng.random(len(rows)))
+            for f in (
+                "desc",
+                "shift",
+                "round",
+                "thousands",
+                "open_style",
+                "pick",
+                "orphan_a",
+                "orphan_c",
+            )
+        },
     )
     return recs
 
@@ -78,17 +93,23 @@ def erp_contracts(r: pl.DataFrame) -> pl.DataFrame:
     desc = pl.Series([p[1] for p in products])
     short = pl.Series([p[2] for p in products])
     dup = pl.col("_duplicate")
-    description = pl.when(dup & (pl.col("_desc") < 0.5)).then(
-        pl.col("_product").replace_strict(dict(enumerate(short)))
-    ).otherwise(pl.col("_product").replace_strict(dict(enumerate(desc))))
-    start = pl.when(dup & (pl.col("_shift") < 0.3)).then(
-        pl.col("start_date") + pl.duration(days=1)
-    ).otherwise(pl.col("start_date"))
+    description = (
+        pl.when(dup & (pl.col("_desc") < 0.5))
+        .then(pl.col("_product").replace_strict(dict(enumerate(short))))
+        .otherwise(pl.col("_product").replace_strict(dict(enumerate(desc))))
+    )
+    start = (
+        pl.when(dup & (pl.col("_shift") < 0.3))
+        .then(pl.col("start_date") + pl.duration(days=1))
+        .otherwise(pl.col("start_date"))
+    )
     # open-ended: SAP's 9999-12-31, or (a migrated record) nothing at all
     end = pl.when(pl.col("end_date").is_not_null()).then(pl.col("end_date").dt.strftime("%Y%m%d"))
     end = end.when(dup & (pl.col("_open_style") < 0.5)).then(None).otherwise(pl.lit("99991231"))
-    amount = pl.when(dup & (pl.col("_round") < 0.2)).then(pl.col("amount").round(0)).otherwise(
-        pl.col("amount")
+    amount = (
+        pl.when(dup & (pl.col("_round") < 0.2))
+        .then(pl.col("amount").round(0))
+        .otherwise(pl.col("amount"))
     )
     whole = amount.floor().cast(pl.Int64)
     cents = ((amount - whole) * 100).round(0).cast(pl.Int64).cast(pl.String).str.zfill(2)
@@ -106,7 +127,8 @@ def erp_contracts(r: pl.DataFrame) -> pl.DataFrame:
         PROD_DESC=description,
         BEGDA=start.dt.strftime("%Y%m%d"),
         ENDDA=end,
-        AMOUNT=pl.when(dup & (pl.col("_thousands") < 0.3)).then(thousands + "," + cents)
+        AMOUNT=pl.when(dup & (pl.col("_thousands") < 0.3))
+        .then(thousands + "," + cents)
         .otherwise(plain),
         WAERS=pl.col("currency"),
         STATUS=pl.col("status").replace_strict(status),

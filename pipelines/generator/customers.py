@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from . import pools, vocab
-from .identifiers import digits, vat_numbers
+from .identifiers import digits, scramble, vat_numbers
 from .rates import Rates
 from .text import strip_accents
 
@@ -25,9 +25,30 @@ RECORD_COUNT_WEIGHTS = (0.30, 0.42, 0.18, 0.10)  # 1, 2, 3, 4 source records: me
 _PHONE_PLANS: dict[str, dict[str, tuple[tuple[str, ...], int, tuple[int, ...]]]] = {
     "GB": {"mobile": (("77", "78", "79"), 8, (4, 6)), "fixed": (("207", "208"), 7, (2, 4, 4))},
     "DE": {"mobile": (("151", "152", "176"), 8, (3, 8)), "fixed": (("30",), 8, (2, 8))},
-    "FR": {"mobile": (("6", "7"), 8, (1, 2, 2, 2, 2)), "fixed": (("1",), 8, (1, 2, 2, 2, 2))},
+    "FR": {
+        "mobile": (
+            ("60", "61", "62", "64", "65", "66", "67", "68", "73", "74", "75", "76", "77", "78"),
+            7,
+            (1, 2, 2, 2, 2),
+        ),
+        "fixed": (("1",), 8, (1, 2, 2, 2, 2)),
+    },
     "NL": {"mobile": (("61", "62", "63", "64", "65"), 7, (1, 8)), "fixed": (("20",), 7, (2, 7))},
 }
+# UK mobile ranges that belong to Guernsey, Jersey and the Isle of Man, not to GB
+_CROWN_DEPENDENCY_MOBILE = (
+    "7781",
+    "7839",
+    "7911",
+    "7509",
+    "7700",
+    "7797",
+    "7829",
+    "7937",
+    "7524",
+    "7624",
+    "7924",
+)
 COUNTRY_CALLING_CODE = {"GB": "44", "DE": "49", "FR": "33", "NL": "31"}
 
 
@@ -42,15 +63,41 @@ def _by_country(country: np.ndarray):
             yield c, idx
 
 
+HERITAGE_SHARE = 0.15  # of persons: names from outside the country's own locale
+
+
+class Registry:
+    """Values a run has handed out, such as emails and company names: a mail provider or a
+    companies register keeps them unique, so the generator must too."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+
+    def clashes(self, values: pl.Series) -> np.ndarray:
+        """True where a value is taken by an earlier chunk or earlier in this one."""
+        repeated = ~values.is_first_distinct().to_numpy()
+        taken = self._taken
+        earlier = np.fromiter((v in taken for v in values), bool, len(values))
+        return repeated | earlier
+
+    def take(self, values: pl.Series) -> None:
+        self._taken.update(values.drop_nulls())
+
+
 def _names(rng: np.random.Generator, country: np.ndarray, gender: np.ndarray) -> tuple:
     n = len(country)
     given = np.empty(n, dtype=object)
     family = np.empty(n, dtype=object)
+    heritage = rng.random(n) < HERITAGE_SHARE
     for c, idx in _by_country(country):
         family[idx] = pools.family_names(c).sample(rng, len(idx))
         for g in ("F", "M"):
             sel = idx[gender[idx] == g]
             given[sel] = pools.given_names(c, g).sample(rng, len(sel))
+    family[heritage] = pools.heritage_family_names().sample(rng, int(heritage.sum()))
+    for g in ("F", "M"):
+        sel = np.flatnonzero(heritage & (gender == g))
+        given[sel] = pools.heritage_given_names(g).sample(rng, len(sel))
     return given, family
 
 
@@ -125,6 +172,16 @@ def _phones(rng: np.random.Generator, country: np.ndarray) -> tuple[np.ndarray, 
             s = pl.Series(rng.choice(np.array(leads), len(sel))) + digits(
                 rng.integers(0, 10**width, len(sel)), width
             )
+            foreign = s.str.slice(0, 4).is_in(_CROWN_DEPENDENCY_MOBILE).to_numpy()
+            while c == "GB" and foreign.any():
+                redrawn = s.to_numpy()
+                redrawn[foreign] = (
+                    "7"
+                    + rng.choice(np.array(["7", "8", "9"]), foreign.sum())
+                    + (digits(rng.integers(0, 10**width, foreign.sum()), width).to_numpy())
+                )
+                s = pl.Series(redrawn, dtype=pl.String)
+                foreign = s.str.slice(0, 4).is_in(_CROWN_DEPENDENCY_MOBILE).to_numpy()
             parts, start = [], 0
             for g in groups:
                 parts.append(s.str.slice(start, g))
@@ -157,10 +214,16 @@ def _organization_cores(rng: np.random.Generator, country: np.ndarray) -> np.nda
         industry = pools.industry_words(c).sample(rng, k)
         town = pools.cities(c).sample(rng, k)
         p = pattern[idx]
+        initial = rng.choice(np.array(list("ABCDEFGHJKLMNPRSTW"), dtype=object), k)
         core[idx] = np.select(
             [p == 0, p == 1, p == 2, p == 3],
-            [fam + " " + industry, brand[idx] + " " + industry, fam + " & " + fam2, brand[idx]],
-            town + " " + industry,
+            [
+                fam + " " + industry,  # Schmidt Logistik
+                brand[idx] + " " + industry,  # Northwind Logistics
+                fam + " & " + fam2,  # Smith & Jones
+                initial + ". " + fam + " " + industry,  # J. Smith Plumbing
+            ],
+            town + " " + industry,  # Leeds Plumbing
         )
     return core
 
@@ -173,7 +236,14 @@ def _legal_forms(rng: np.random.Generator, country: np.ndarray) -> np.ndarray:
     return form
 
 
-def generate(rng: np.random.Generator, first_id: int, n: int, rates: Rates) -> pl.DataFrame:
+def generate(
+    rng: np.random.Generator,
+    first_id: int,
+    n: int,
+    rates: Rates,
+    registry: Registry,
+    company_registry: Registry,
+) -> pl.DataFrame:
     """`n` customer entities with ids from `first_id`, their true attributes, and internal
     columns (prefixed `_`) the record stage needs."""
     country = rng.choice(np.array(vocab.COUNTRIES), n, p=np.array(vocab.COUNTRY_WEIGHTS))
@@ -199,6 +269,7 @@ def generate(rng: np.random.Generator, first_id: int, n: int, rates: Rates) -> p
         domains, weights = zip(*vocab.EMAIL_PROVIDERS[c], strict=True)
         email_provider[idx] = rng.choice(np.array(domains, dtype=object), len(idx), p=weights)
     core = _organization_cores(rng, country)
+    core = _unique_cores(rng, core, address["city"], is_org, company_registry)
     legal_form = _legal_forms(rng, country)
     has_the = (country == "GB") & (rng.random(n) < 0.2)
     org_local = rng.choice(np.array(vocab.ORG_EMAIL_LOCALS, dtype=object), n)
@@ -228,10 +299,44 @@ def generate(rng: np.random.Generator, first_id: int, n: int, rates: Rates) -> p
         **{f"old_{k}": v for k, v in old_address.items()},
     }
     hard = _plant_hard_negatives(rng, e, rates)
+    lookalike = hard["kind"] == "lookalike_organization"
+    e["core"] = _unique_cores(rng, e["core"], e["city"], lookalike, company_registry)
     frame = _derive(e, first_id, hard)
-    return frame.with_columns(
-        _record_count=pl.Series(record_count), _moved=pl.Series(moved)
-    )
+    frame = _unique_emails(frame, e, first_id, hard, registry)
+    return frame.with_columns(_record_count=pl.Series(record_count), _moved=pl.Series(moved))
+
+
+def _unique_cores(
+    rng: np.random.Generator,
+    core: np.ndarray,
+    city: np.ndarray,
+    claim: np.ndarray,
+    registry: Registry,
+) -> np.ndarray:
+    """Company names unique in the run, as a companies register keeps them: a name already taken
+    gets the town, then a brand word; rows not in `claim` are left alone."""
+    core = core.copy()
+    idx = np.flatnonzero(claim)
+    brand = pools.brand_words().sample(rng, len(idx))
+    has_town = np.array([t in c for c, t in zip(core[idx], city[idx], strict=True)], bool)
+    for suffix in (np.where(has_town, brand, city[idx]), brand):
+        clash = registry.clashes(pl.Series(core[idx], dtype=pl.String))
+        core[idx[clash]] = core[idx[clash]] + " " + suffix[clash]
+    registry.take(pl.Series(core[idx], dtype=pl.String))
+    return core
+
+
+def _unique_emails(
+    frame: pl.DataFrame, e: dict, first_id: int, hard: dict, registry: Registry
+) -> pl.DataFrame:
+    """An address a provider already gave out gets a number only this entity has."""
+    clash = registry.clashes(frame["email"])
+    if clash.any():
+        own = scramble(np.arange(first_id, first_id + len(clash)), 10**7, 7_654_321, 1_234_567)
+        e["email_number"] = np.where(clash, 10**7 + own, e["email_number"])
+        frame = _derive(e, first_id, hard)
+    registry.take(frame["email"])
+    return frame
 
 
 def _partners(rng: np.random.Generator, candidates: np.ndarray, shares: list[float]):
@@ -310,7 +415,9 @@ def _plant_hard_negatives(rng: np.random.Generator, e: dict, rates: Rates) -> di
     e["maiden_name"][p] = None
     gap = rng.integers(20 * 365, 38 * 365, len(p))
     younger = e["birth_days"][b] + gap
-    e["birth_days"][p] = np.where(younger <= _days(dt.date(2006, 12, 31)), younger, e["birth_days"][b] - gap)
+    e["birth_days"][p] = np.where(
+        younger <= _days(dt.date(2006, 12, 31)), younger, e["birth_days"][b] - gap
+    )
     e["email_number"][p] = rng.integers(10, 9999, len(p))
     p_younger = e["birth_days"][p] > e["birth_days"][b]
     generation[p] = np.where(p_younger, "junior", "senior")
@@ -345,6 +452,11 @@ def _differ(rng: np.random.Generator, days: np.ndarray, low: int, high: int) -> 
     return np.where(bad, days - shift, moved)
 
 
+def _ascii_lower(column: str) -> pl.Expr:
+    """The letters and digits of a name as an email address or domain would hold them."""
+    return strip_accents(pl.col(column)).str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+
+
 def _strings(name: str, values: np.ndarray) -> pl.Series:
     # polars cannot cast an object array holding None; a list it can
     return pl.Series(name, values.tolist(), dtype=pl.String)
@@ -373,27 +485,33 @@ def _derive(e: dict, first_id: int, hard: dict) -> pl.DataFrame:
         }
     )
     person = pl.col("party_type") == "person"
-    ascii_lower = lambda c: strip_accents(pl.col(c)).str.to_lowercase().str.replace_all(  # noqa: E731
-        r"[^a-z0-9]", ""
+    g, fam = _ascii_lower("given_name"), _ascii_lower("family_name")
+    number = (
+        pl.when(pl.col("email_number") >= 0)
+        .then(pl.col("email_number").cast(pl.String))
+        .otherwise(pl.lit(""))
     )
-    g, fam = ascii_lower("given_name"), ascii_lower("family_name")
-    number = pl.when(pl.col("email_number") >= 0).then(
-        pl.col("email_number").cast(pl.String)
-    ).otherwise(pl.lit(""))
     local = (
-        pl.when(pl.col("email_pattern") == 0).then(g + "." + fam)
-        .when(pl.col("email_pattern") == 1).then(g + fam)
-        .when(pl.col("email_pattern") == 2).then(g.str.slice(0, 1) + "." + fam)
-        .when(pl.col("email_pattern") == 3).then(g + "_" + fam)
-        .when(pl.col("email_pattern") == 4).then(fam + "." + g)
+        pl.when(pl.col("email_pattern") == 0)
+        .then(g + "." + fam)
+        .when(pl.col("email_pattern") == 1)
+        .then(g + fam)
+        .when(pl.col("email_pattern") == 2)
+        .then(g.str.slice(0, 1) + "." + fam)
+        .when(pl.col("email_pattern") == 3)
+        .then(g + "_" + fam)
+        .when(pl.col("email_pattern") == 4)
+        .then(fam + "." + g)
         .otherwise(g.str.slice(0, 1) + fam)
     ) + number
     org_full = (
         pl.when(pl.col("has_the")).then(pl.lit("The ")).otherwise(pl.lit(""))
-        + pl.col("core") + " " + pl.col("legal_form_name")
+        + pl.col("core")
+        + " "
+        + pl.col("legal_form_name")
     )
     tld = pl.col("country").replace_strict(vocab.ORG_EMAIL_TLD)
-    org_email = pl.col("org_local") + "@" + ascii_lower("core") + "." + tld
+    org_email = pl.col("org_local") + "@" + _ascii_lower("core") + "." + tld
     plus = pl.lit("+")
     cc = pl.col("country").replace_strict(COUNTRY_CALLING_CODE)
     days = lambda c: pl.col(c).cast(pl.Int32).cast(pl.Date)  # noqa: E731

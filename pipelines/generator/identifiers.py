@@ -13,7 +13,7 @@ _BASE62 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 
 
 def scramble(counter: np.ndarray, modulus: int, multiplier: int, offset: int) -> np.ndarray:
-    """A bijection of [0, modulus) (multiplier coprime to modulus): unique keys, no visible order."""
+    """A bijection of [0, modulus) when multiplier is coprime to modulus: unique, unordered."""
     c = counter.astype(object) if modulus > 2**31 else counter.astype(np.int64)
     return ((c * multiplier + offset) % modulus).astype(np.int64)
 
@@ -38,9 +38,7 @@ def _digit_matrix(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
 
 
 def _join_digits(m: np.ndarray) -> pl.Series:
-    return pl.Series((m.astype(np.uint8) + ord("0")).view(f"S{m.shape[1]}").ravel()).cast(
-        pl.String
-    )
+    return pl.Series((m.astype(np.uint8) + ord("0")).view(f"S{m.shape[1]}").ravel()).cast(pl.String)
 
 
 def _mod97(m: np.ndarray) -> np.ndarray:
@@ -166,7 +164,5 @@ def ibans(rng: np.random.Generator, countries: np.ndarray) -> pl.Series:
             check = 98 - _mod97(whole)
             bban_parts.append((np.flatnonzero(sel), banks[b], check, national[sel]))
         for rows, bank_code, check, nat in bban_parts:
-            out[idx[rows]] = (
-                country + digits(check, 2) + bank_code + _join_digits(nat)
-            ).to_numpy()
+            out[idx[rows]] = (country + digits(check, 2) + bank_code + _join_digits(nat)).to_numpy()
     return pl.Series(out, dtype=pl.String)

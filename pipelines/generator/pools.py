@@ -37,14 +37,26 @@ def _zipf_pool(values: tuple[str, ...], exponent: float) -> Pool:
     return Pool(np.array(ordered, dtype=object), weights / weights.sum())
 
 
+# Small exponents keep the head realistic: the commonest surname of a country is about 1% of
+# people, not 5%, so namesakes arise at scale without swamping a sample.
 @cache
 def given_names(country: str, gender: str) -> Pool:
-    return _zipf_pool(vocab.given_names(country, gender), 0.8)
+    return _zipf_pool(vocab.given_names(country, gender), 0.5)
 
 
 @cache
 def family_names(country: str) -> Pool:
-    return _zipf_pool(vocab.family_names(country), 0.7)
+    return _zipf_pool(vocab.family_names(country), 0.3)
+
+
+@cache
+def heritage_given_names(gender: str) -> Pool:
+    return _zipf_pool(vocab.heritage_given_names(gender), 0.5)
+
+
+@cache
+def heritage_family_names() -> Pool:
+    return _zipf_pool(vocab.heritage_family_names(), 0.5)
 
 
 @cache

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
-
 class Rates(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -24,8 +23,12 @@ class Rates(BaseModel):
     nickname: float = Field(0.15, ge=0.0, le=1.0)  # of person records whose given name has one
     swapped_names: float = Field(0.03, ge=0.0, le=1.0)
     legacy_layout: float = Field(0.15, ge=0.0, le=1.0)  # of ERP person records: "SURNAME GIVEN"
-    last_first_layout: float = Field(0.45, ge=0.0, le=1.0)  # of billing person records: "LAST, First"
-    accents_stripped: float = Field(0.20, ge=0.0, le=1.0)  # of records (visible where text has accents)
+    last_first_layout: float = Field(
+        0.45, ge=0.0, le=1.0
+    )  # of billing person records: "LAST, First"
+    accents_stripped: float = Field(
+        0.20, ge=0.0, le=1.0
+    )  # of records (visible where text has accents)
     legal_form_variant: float = Field(0.60, ge=0.0, le=1.0)  # of organisation records
     maiden_name: float = Field(0.30, ge=0.0, le=1.0)  # of married women with >= 2 records
     # addresses

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from . import vocab
-from .customers import EPOCH, TODAY
+from .customers import TODAY
 from .rates import Rates
 from .text import apply_typo, strip_accents, transliterate_german, typo_columns
 
@@ -60,8 +60,11 @@ def _legal_form_table() -> pl.DataFrame:
     c, canon, variants = zip(*rows, strict=True)
     return pl.DataFrame(
         {"country": c, "legal_form_name": canon, "_legal_variants": variants},
-        schema={"country": pl.String, "legal_form_name": pl.String,
-                "_legal_variants": pl.List(pl.String)},
+        schema={
+            "country": pl.String,
+            "legal_form_name": pl.String,
+            "_legal_variants": pl.List(pl.String),
+        },
     )
 
 
@@ -73,8 +76,13 @@ def _street_type_table() -> pl.DataFrame:
     ]
     return pl.DataFrame(
         rows,
-        schema={"country": pl.String, "street_type": pl.Int64, "_type_full": pl.String,
-                "_type_short": pl.String, "_type_pos": pl.String},
+        schema={
+            "country": pl.String,
+            "street_type": pl.Int64,
+            "_type_full": pl.String,
+            "_type_short": pl.String,
+            "_type_pos": pl.String,
+        },
         orient="row",
     )
 
@@ -84,8 +92,10 @@ def _street_line(name: str, kind: str, abbreviated: pl.Expr) -> pl.Expr:
     t = pl.when(abbreviated).then(pl.col(f"{kind}_short")).otherwise(pl.col(f"{kind}_full"))
     pos = pl.col(f"{kind}_pos")
     return (
-        pl.when(pos == "prefix").then(t + " " + pl.col(name))
-        .when(pos == "compound").then(pl.col(name) + t)
+        pl.when(pos == "prefix")
+        .then(t + " " + pl.col(name))
+        .when(pos == "compound")
+        .then(pl.col(name) + t)
         .otherwise(pl.col(name) + " " + t)
     )
 
@@ -105,47 +115,88 @@ def corrupt(rng: np.random.Generator, entities: pl.DataFrame, rates: Rates) -> p
         _rec_no=pl.Series(rec_no),
         _stale=pl.Series(stale_rec[row] == rec_no),
     )
-    u = {name: rng.random(n) for name in (
-        "nick", "gtypo", "ftypo", "otypo", "swap", "accent", "translit", "abbr", "emiss", "evar",
-        "etypo", "pmiss", "palt", "bmiss", "berr", "balt", "junk", "legal", "the", "tax", "suffix",
-        "layout", "upper", "taxfmt", "updated", "nickpick", "legalpick", "country_name",
-        "salutation")}
+    u = {
+        name: rng.random(n)
+        for name in (
+            "nick",
+            "gtypo",
+            "ftypo",
+            "otypo",
+            "swap",
+            "accent",
+            "translit",
+            "abbr",
+            "emiss",
+            "evar",
+            "etypo",
+            "pmiss",
+            "palt",
+            "bmiss",
+            "berr",
+            "balt",
+            "junk",
+            "legal",
+            "the",
+            "tax",
+            "suffix",
+            "layout",
+            "upper",
+            "taxfmt",
+            "updated",
+            "nickpick",
+            "legalpick",
+            "country_name",
+            "salutation",
+        )
+    }
     first_typo, second_typo = typo_columns(rng, n), typo_columns(rng, n)
     person = pl.col("party_type") == "person"
     r = r.with_columns(**{k: pl.Series(v) for k, v in u.items()}).with_columns(
         _moved_rec=pl.col("_moved") & pl.col("_stale"),
-        _maiden_rec=person & pl.col("maiden_name").is_not_null() & (pl.col("_record_count") >= 2)
-        & pl.Series(maiden_shown[row]) & pl.col("_stale"),
+        _maiden_rec=person
+        & pl.col("maiden_name").is_not_null()
+        & (pl.col("_record_count") >= 2)
+        & pl.Series(maiden_shown[row])
+        & pl.col("_stale"),
     )
     r = r.join(_nickname_table(), on="given_name", how="left", maintain_order="left")
-    r = r.join(_legal_form_table(), on=["country", "legal_form_name"], how="left",
-               maintain_order="left")
-    r = r.join(_street_type_table(), on=["country", "street_type"], how="left",
-               maintain_order="left")
     r = r.join(
-        _street_type_table().rename({c: "_old" + c for c in ("_type_full", "_type_short",
-                                                              "_type_pos")})
+        _legal_form_table(), on=["country", "legal_form_name"], how="left", maintain_order="left"
+    )
+    r = r.join(
+        _street_type_table(), on=["country", "street_type"], how="left", maintain_order="left"
+    )
+    r = r.join(
+        _street_type_table()
+        .rename({c: "_old" + c for c in ("_type_full", "_type_short", "_type_pos")})
         .rename({"street_type": "old_street_type"}),
-        on=["country", "old_street_type"], how="left", maintain_order="left",
+        on=["country", "old_street_type"],
+        how="left",
+        maintain_order="left",
     )
     pick = lambda lst, u: lst.list.get((pl.col(u) * lst.list.len()).floor().cast(pl.Int64))  # noqa: E731
     nick = person & pl.col("_nicknames").is_not_null() & (pl.col("nick") < rates.nickname)
     r = r.with_columns(
         _nick=nick,
-        _given=pl.when(nick).then(pick(pl.col("_nicknames"), "nickpick")).otherwise(
-            pl.col("given_name")),
-        _family=pl.when(pl.col("_maiden_rec")).then(pl.col("maiden_name")).otherwise(
-            pl.col("family_name")),
+        _given=pl.when(nick)
+        .then(pick(pl.col("_nicknames"), "nickpick"))
+        .otherwise(pl.col("given_name")),
+        _family=pl.when(pl.col("_maiden_rec"))
+        .then(pl.col("maiden_name"))
+        .otherwise(pl.col("family_name")),
     )
     # --- names
     r = r.with_columns(**{k: pl.Series(v) for k, v in first_typo.items()})
     gtypo = person & (pl.col("gtypo") < rates.given_typo)
-    r = r.with_columns(_given=pl.when(gtypo).then(apply_typo("_given")).otherwise(
-        pl.col("_given")), _gtypo=gtypo)
+    r = r.with_columns(
+        _given=pl.when(gtypo).then(apply_typo("_given")).otherwise(pl.col("_given")), _gtypo=gtypo
+    )
     r = r.with_columns(**{k: pl.Series(v) for k, v in second_typo.items()})
     ftypo = person & (pl.col("ftypo") < rates.family_typo)
-    r = r.with_columns(_family=pl.when(ftypo).then(apply_typo("_family")).otherwise(
-        pl.col("_family")), _ftypo=ftypo)
+    r = r.with_columns(
+        _family=pl.when(ftypo).then(apply_typo("_family")).otherwise(pl.col("_family")),
+        _ftypo=ftypo,
+    )
     legal_variant = (~person) & (pl.col("legal") < rates.legal_form_variant)
     drop_the = pl.col("has_the") & (pl.col("the") < 0.5)
     add_the = (~pl.col("has_the")) & (pl.col("country") == "GB") & (pl.col("the") < 0.03)
@@ -154,35 +205,46 @@ def corrupt(rng: np.random.Generator, entities: pl.DataFrame, rates: Rates) -> p
         _core=pl.when(otypo).then(apply_typo("core")).otherwise(pl.col("core")),
         _otypo=otypo,
         _legal_variant=legal_variant,
-        _the=pl.when(drop_the).then(pl.lit("")).when(add_the | pl.col("has_the")).then(
-            pl.lit("The ")).otherwise(pl.lit("")),
+        _the=pl.when(drop_the)
+        .then(pl.lit(""))
+        .when(add_the | pl.col("has_the"))
+        .then(pl.lit("The "))
+        .otherwise(pl.lit("")),
         _the_variant=(~person) & (drop_the | add_the),
-        _legal=pl.when(legal_variant).then(pick(pl.col("_legal_variants"), "legalpick")).otherwise(
-            pl.col("legal_form_name")),
+        _legal=pl.when(legal_variant)
+        .then(pick(pl.col("_legal_variants"), "legalpick"))
+        .otherwise(pl.col("legal_form_name")),
     )
     swap = person & (pl.col("swap") < rates.swapped_names)
     r = r.with_columns(
         _given=pl.when(swap).then(pl.col("_family")).otherwise(pl.col("_given")),
         _family=pl.when(swap).then(pl.col("_given")).otherwise(pl.col("_family")),
         _swap=swap,
-        _org=pl.when(person).then(None).otherwise(
-            pl.concat_str([pl.col("_the"), pl.col("_core"), pl.lit(" "), pl.col("_legal")])
-            .str.strip_chars()),
+        _org=pl.when(person)
+        .then(None)
+        .otherwise(
+            pl.concat_str(
+                [pl.col("_the"), pl.col("_core"), pl.lit(" "), pl.col("_legal")]
+            ).str.strip_chars()
+        ),
     )
     junior = _pick(rng, vocab.GENERATION_SUFFIXES["junior"], n)
     senior = _pick(rng, vocab.GENERATION_SUFFIXES["senior"], n)
     generation = pl.col("generation")
     shown = pl.col("suffix") < pl.when(generation == "junior").then(0.4).otherwise(0.2)
     r = r.with_columns(
-        _suffix=pl.when(generation.is_null() | ~shown).then(None)
-        .when(generation == "junior").then(pl.Series(junior, dtype=pl.String))
+        _suffix=pl.when(generation.is_null() | ~shown)
+        .then(None)
+        .when(generation == "junior")
+        .then(pl.Series(junior, dtype=pl.String))
         .otherwise(pl.Series(senior, dtype=pl.String))
     )
     # --- address (the stale record shows the old one)
     moved = pl.col("_moved_rec")
     abbr = pl.col("abbr") < rates.street_abbreviated
     r = r.with_columns(
-        _street=pl.when(moved).then(_street_line("old_street_name", "_old_type", abbr))
+        _street=pl.when(moved)
+        .then(_street_line("old_street_name", "_old_type", abbr))
         .otherwise(_street_line("street_name", "_type", abbr)),
         _abbr=abbr,
         _house=pl.when(moved).then(pl.col("old_house_number")).otherwise(pl.col("house_number")),
@@ -194,8 +256,14 @@ def corrupt(rng: np.random.Generator, entities: pl.DataFrame, rates: Rates) -> p
     translit = accent & (pl.col("country") == "DE") & (pl.col("translit") < 0.6)
     texts = ["_given", "_family", "_org", "_street", "_city"]
     r = r.with_columns(
-        **{c: pl.when(translit).then(transliterate_german(pl.col(c)))
-           .when(accent).then(strip_accents(pl.col(c))).otherwise(pl.col(c)) for c in texts},
+        **{
+            c: pl.when(translit)
+            .then(transliterate_german(pl.col(c)))
+            .when(accent)
+            .then(strip_accents(pl.col(c)))
+            .otherwise(pl.col(c))
+            for c in texts
+        },
         _accent=accent,
     )
     r = _contact_points(r, rates)
@@ -213,8 +281,10 @@ def _contact_points(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     v = (pl.col("evar") / rates.email_variant * 4).floor() if rates.email_variant else pl.lit(0)
     r = r.with_columns(_local=local, _domain=domain)
     varied_local = (
-        pl.when(gmail & (v == 0)).then(local.str.replace_all(".", "", literal=True))
-        .when(gmail & (v == 1)).then(local + "+" + pl.lit("shop"))
+        pl.when(gmail & (v == 0))
+        .then(local.str.replace_all(".", "", literal=True))
+        .when(gmail & (v == 1))
+        .then(local + "+" + pl.lit("shop"))
         .otherwise(local)
     )
     varied_domain = pl.when(gmail & (v == 2)).then(pl.lit("googlemail.com")).otherwise(domain)
@@ -228,9 +298,7 @@ def _contact_points(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     etypo = pl.col("etypo") < rates.email_typo
     typoed = apply_typo("_local")
     email = pl.when(etypo).then(typoed).otherwise(pl.col("_local")) + "@" + pl.col("_domain")
-    email = pl.when(pl.col("_capitalise")).then(
-        email.str.to_titlecase()
-    ).otherwise(email)
+    email = pl.when(pl.col("_capitalise")).then(email.str.to_titlecase()).otherwise(email)
     emiss = pl.col("emiss") < rates.missing_email
     # a different mailbox of the same organisation (accounts@ vs info@) is a real variant
     return r.with_columns(
@@ -245,8 +313,11 @@ def _contact_points(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
 
 def _dates(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     person = pl.col("party_type") == "person"
-    missing_rate = pl.when(pl.col("system") == "billing").then(
-        rates.missing_birth_date_billing).otherwise(rates.missing_birth_date)
+    missing_rate = (
+        pl.when(pl.col("system") == "billing")
+        .then(rates.missing_birth_date_billing)
+        .otherwise(rates.missing_birth_date)
+    )
     bmiss = person & (pl.col("bmiss") < missing_rate)
     berr = person & ~bmiss & (pl.col("berr") < rates.birth_date_error)
     b = pl.col("birth_date")
@@ -257,9 +328,12 @@ def _dates(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     day_typo = pl.when(d < 28).then(d + 1 + (kind == 1).cast(pl.Int8) * 9).otherwise(d - 10)
     day_typo = pl.when(day_typo > 28).then(day_typo - 19).otherwise(day_typo)
     erred = (
-        pl.when((kind == 0) & swap_ok).then(pl.date(y, d, m))
-        .when(kind <= 1).then(pl.date(y, m, day_typo.clip(1, 28)))
-        .when(kind == 2).then(pl.date(y + pl.when(y % 10 < 9).then(1).otherwise(-1), m, d.clip(1, 28)))
+        pl.when((kind == 0) & swap_ok)
+        .then(pl.date(y, d, m))
+        .when(kind <= 1)
+        .then(pl.date(y, m, day_typo.clip(1, 28)))
+        .when(kind == 2)
+        .then(pl.date(y + pl.when(y % 10 < 9).then(1).otherwise(-1), m, d.clip(1, 28)))
         .otherwise(pl.date(y, pl.when(m < 12).then(m + 1).otherwise(m - 1), d.clip(1, 28)))
     )
     start = dt.datetime(2016, 1, 1)
@@ -267,9 +341,13 @@ def _dates(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     updated = pl.lit(start) + pl.duration(seconds=(pl.col("updated") * span_s).cast(pl.Int64))
     # the stale record of a moved entity was last touched long ago
     stale = pl.col("_moved_rec") | pl.col("_maiden_rec")
-    updated = pl.when(stale).then(
-        pl.lit(start) + pl.duration(seconds=(pl.col("updated") * span_s * 0.3).cast(pl.Int64))
-    ).otherwise(updated)
+    updated = (
+        pl.when(stale)
+        .then(
+            pl.lit(start) + pl.duration(seconds=(pl.col("updated") * span_s * 0.3).cast(pl.Int64))
+        )
+        .otherwise(updated)
+    )
     return r.with_columns(
         _birth=pl.when(bmiss).then(None).when(berr).then(erred).otherwise(b),
         _bmiss=bmiss,
@@ -286,8 +364,13 @@ def _junk_and_tags(rng: np.random.Generator, r: pl.DataFrame, rates: Rates) -> p
     field = np.where(person & (rng.random(n) < 0.2), len(JUNK_FIELDS) - 1, field)
     junk_field = np.where(r["junk"].to_numpy() < rates.junk, np.array(JUNK_FIELDS)[field], None)
     value = np.empty(n, dtype=object)
-    for kind, options in (("email", "email"), ("phone", "phone"), ("postcode", "postcode"),
-                          ("street", "text"), ("birth_date", "birth_date")):
+    for kind, options in (
+        ("email", "email"),
+        ("phone", "phone"),
+        ("postcode", "postcode"),
+        ("street", "text"),
+        ("birth_date", "birth_date"),
+    ):
         sel = junk_field == kind
         value[sel] = _pick(rng, vocab.JUNK[options], int(sel.sum()))
     r = r.with_columns(

@@ -119,8 +119,10 @@ def _junk_date(column: pl.Expr, system: str) -> pl.Expr:
 
 def _street_line() -> pl.Expr:
     number_first = pl.col("country").is_in(["GB", "FR"])
-    return pl.when(number_first).then(pl.col("_house") + " " + pl.col("_street")).otherwise(
-        pl.col("_street") + " " + pl.col("_house")
+    return (
+        pl.when(number_first)
+        .then(pl.col("_house") + " " + pl.col("_street"))
+        .otherwise(pl.col("_street") + " " + pl.col("_house"))
     )
 
 
@@ -172,11 +174,13 @@ def billing_customers(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     last_first = pl.col("layout") < rates.last_first_layout
     loud = pl.col("upper") < 0.3
     family = pl.when(loud).then(pl.col("_family").str.to_uppercase()).otherwise(pl.col("_family"))
-    suffix = pl.when(pl.col("_suffix").is_not_null()).then(" " + pl.col("_suffix")).otherwise(
-        pl.lit("")
+    suffix = (
+        pl.when(pl.col("_suffix").is_not_null()).then(" " + pl.col("_suffix")).otherwise(pl.lit(""))
     )
-    name = pl.when(last_first).then(family + ", " + pl.col("_given") + suffix).otherwise(
-        pl.col("_given") + " " + pl.col("_family") + suffix
+    name = (
+        pl.when(last_first)
+        .then(family + ", " + pl.col("_given") + suffix)
+        .otherwise(pl.col("_given") + " " + pl.col("_family") + suffix)
     )
     return r.select(
         cust_type=pl.when(person).then(pl.lit("P")).otherwise(pl.lit("B")),
@@ -197,25 +201,28 @@ def billing_customers(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
 def erp_partners(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     person = pl.col("party_type") == "person"
     legacy = person & (pl.col("layout") < rates.legacy_layout)
-    suffix = pl.when(pl.col("_suffix").is_not_null()).then(" " + pl.col("_suffix")).otherwise(
-        pl.lit("")
+    suffix = (
+        pl.when(pl.col("_suffix").is_not_null()).then(" " + pl.col("_suffix")).otherwise(pl.lit(""))
     )
     legacy_name = (pl.col("_family") + " " + pl.col("_given") + suffix).str.to_uppercase()
-    org = pl.when(pl.col("upper") < 0.2).then(pl.col("_org").str.to_uppercase()).otherwise(
-        pl.col("_org")
+    org = (
+        pl.when(pl.col("upper") < 0.2)
+        .then(pl.col("_org").str.to_uppercase())
+        .otherwise(pl.col("_org"))
     )
     title = {"F": "0001", "M": "0002"}
     return r.select(
         BU_TYPE=pl.when(person).then(pl.lit("1")).otherwise(pl.lit("2")),
-        TITLE=pl.when(person).then(pl.col("gender").replace_strict(title, default=None))
+        TITLE=pl.when(person)
+        .then(pl.col("gender").replace_strict(title, default=None))
         .otherwise(pl.lit("0003")),
         NAME_FIRST=pl.when(person & ~legacy).then(pl.col("_given")),
         NAME_LAST=pl.when(person & ~legacy).then(pl.col("_family") + suffix),
         NAME1=pl.when(legacy).then(legacy_name).when(~person).then(org),
         STREET=_junk(pl.col("_street"), "street"),
-        HOUSE_NUM1=pl.when(pl.col("_junk_field") == "street").then(None).otherwise(
-            pl.col("_house")
-        ),
+        HOUSE_NUM1=pl.when(pl.col("_junk_field") == "street")
+        .then(None)
+        .otherwise(pl.col("_house")),
         POST_CODE1=_junk(pl.col("_postcode"), "postcode"),
         CITY1=pl.col("_city"),
         COUNTRY=pl.col("country"),

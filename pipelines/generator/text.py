@@ -8,7 +8,10 @@ import polars as pl
 LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"))
 
 # Letters that accent folding cannot reach by Unicode decomposition alone.
-_SPECIAL_FOLDS = {"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"}
+_SPECIAL_FOLDS = {
+    "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+    "ı": "i", "İ": "I", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
+}  # fmt: skip
 # German transliteration writes the umlaut as a following "e" instead of dropping it.
 _GERMAN_TRANSLITERATION = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
 

@@ -70,14 +70,8 @@ def _is_single_given_name(name: str) -> bool:
     return len(name) >= 2 and all(part.isalpha() and len(part) >= 2 for part in parts)
 
 
-@cache
-def given_names(country: str, gender: str) -> tuple[str, ...]:
-    """Single-token given names of one gender ("F" or "M") for `country`, in Faker's order.
-
-    Names that the same locale also lists for the other gender are dropped: the generator derives
-    salutations from gender, and "Robin" or "Sam" would make those contradict the name.
-    """
-    person = _provider("person", country)
+def _given_names(locale: str, gender: str) -> tuple[str, ...]:
+    person = importlib.import_module(f"faker.providers.person.{locale}").Provider
     if gender not in ("F", "M"):
         raise ValueError(f"unknown gender {gender!r}; expected 'F' or 'M'")
     female = _entries(person.first_names_female)
@@ -85,6 +79,40 @@ def given_names(country: str, gender: str) -> tuple[str, ...]:
     own, other = (female, male) if gender == "F" else (male, female)
     ambiguous = set(other)
     return tuple(n for n in own if n not in ambiguous and _is_single_given_name(n))
+
+
+@cache
+def given_names(country: str, gender: str) -> tuple[str, ...]:
+    """Single-token given names of one gender ("F" or "M") for `country`, in Faker's order.
+
+    Names that the same locale also lists for the other gender are dropped: the generator derives
+    salutations from gender, and "Robin" or "Sam" would make those contradict the name.
+    """
+    return _given_names(_locale(country), gender)
+
+
+# Every country's customers include people whose names come from elsewhere; these locales give
+# that share its names (and the transliteration problems of Turkish, Czech or Swedish letters).
+HERITAGE_LOCALES: tuple[str, ...] = (
+    "en_IE",
+    "it_IT",
+    "es_ES",
+    "tr_TR",
+    "de_AT",
+    "en_IN",
+    "cs_CZ",
+    "sv_SE",
+)
+
+
+@cache
+def heritage_given_names(gender: str) -> tuple[str, ...]:
+    """Given names of one gender from all HERITAGE_LOCALES, first occurrence kept."""
+    names = (n for loc in HERITAGE_LOCALES for n in _given_names(loc, gender))
+    other = {
+        n for loc in HERITAGE_LOCALES for n in _given_names(loc, "M" if gender == "F" else "F")
+    }
+    return tuple(n for n in dict.fromkeys(names) if n not in other)
 
 
 # Entries in Faker's family-name lists that are not family names at all: medieval persons
@@ -120,11 +148,21 @@ def _is_family_name(name: str) -> bool:
     return name.split()[-1] not in _ROMAN_NUMERALS
 
 
+def _family_names(locale: str) -> tuple[str, ...]:
+    person = importlib.import_module(f"faker.providers.person.{locale}").Provider
+    return tuple(n for n in _entries(person.last_names) if _is_family_name(n))
+
+
 @cache
 def family_names(country: str) -> tuple[str, ...]:
     """Family names for `country` in Faker's order; may contain spaces ("van der Berg")."""
-    person = _provider("person", country)
-    return tuple(n for n in _entries(person.last_names) if _is_family_name(n))
+    return _family_names(_locale(country))
+
+
+@cache
+def heritage_family_names() -> tuple[str, ...]:
+    """Family names from all HERITAGE_LOCALES, first occurrence kept."""
+    return tuple(dict.fromkeys(n for loc in HERITAGE_LOCALES for n in _family_names(loc)))
 
 
 # en_GB and fr_FR ship no city list (only generated "Lake Xville"-style names), so these are

@@ -69,6 +69,8 @@ class _Counters:
     account: int = 1
     contract: int = 1
     orphans: dict[str, int] = field(default_factory=dict)
+    emails: customers.Registry = field(default_factory=customers.Registry)
+    companies: customers.Registry = field(default_factory=customers.Registry)
 
 
 def _tag_rows(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
@@ -84,8 +86,13 @@ def _orphan_keys(space: systems.KeySpace, mask: np.ndarray, counters: _Counters,
 
 
 def _with_orphans(
-    frame: pl.DataFrame, column: str, u: str, space: systems.KeySpace, counters: _Counters,
-    name: str, rate: float,
+    frame: pl.DataFrame,
+    column: str,
+    u: str,
+    space: systems.KeySpace,
+    counters: _Counters,
+    name: str,
+    rate: float,
 ) -> tuple[pl.DataFrame, np.ndarray]:
     mask = (frame[u] < rate).to_numpy()
     values = frame[column].to_numpy().copy()
@@ -94,11 +101,14 @@ def _with_orphans(
 
 
 def _chunk(
-    rng: np.random.Generator, n: int, counters: _Counters, spaces: dict[str, systems.KeySpace],
+    rng: np.random.Generator,
+    n: int,
+    counters: _Counters,
+    spaces: dict[str, systems.KeySpace],
     rates: Rates,
 ) -> dict[str, pl.DataFrame]:
     out: dict[str, pl.DataFrame] = {}
-    ents = customers.generate(rng, counters.entity, n, rates)
+    ents = customers.generate(rng, counters.entity, n, rates, counters.emails, counters.companies)
     counters.entity += n
     recs = records.corrupt(rng, ents, rates)
 
@@ -111,7 +121,9 @@ def _chunk(
         rendered = render(part, rates)
         out[dataset] = rendered.insert_column(0, keys.alias(key))
         index.append(
-            part.with_columns(source_key=keys, _display=rendered.select(_DISPLAY[dataset]).to_series())
+            part.with_columns(
+                source_key=keys, _display=rendered.select(_DISPLAY[dataset]).to_series()
+            )
         )
     recs = pl.concat(index, how="vertical_relaxed").rename({"system": "source_system"})
     out["truth/truth_customer"] = recs.select("source_system", "source_key", "entity_id")
@@ -120,8 +132,13 @@ def _chunk(
     acc = accounts.real_accounts(rng, ents, counters.account)
     counters.account += acc.height
     acc_recs = accounts.account_records(
-        rng, acc, recs.select(pl.col("_row"), pl.col("source_system").alias("system"),
-                              "source_key", "_display"), rates)
+        rng,
+        acc,
+        recs.select(
+            pl.col("_row"), pl.col("source_system").alias("system"), "source_key", "_display"
+        ),
+        rates,
+    )
     acc_recs = accounts.with_iban_typos(acc_recs, rates).with_columns(
         _owner_type=pl.Series(ents["party_type"].to_numpy()[acc_recs["_owner_row"].to_numpy()]),
         _customer_ref=pl.col("_customer_key"),
@@ -130,23 +147,33 @@ def _chunk(
     for system, (dataset, render) in _ACCOUNT_RENDER.items():
         part = acc_recs.filter(pl.col("system") == system)
         part = part[rng.permutation(part.height)]
-        customer_space = spaces[{"crm": "crm/contacts", "billing": "billing/customers",
-                                 "erp": "erp/partners"}[system]]
-        part, orphan = _with_orphans(part, "_customer_ref", "_orphan", customer_space, counters,
-                                     dataset, rates.orphan_reference)
+        customer_space = spaces[
+            {"crm": "crm/contacts", "billing": "billing/customers", "erp": "erp/partners"}[system]
+        ]
+        part, orphan = _with_orphans(
+            part,
+            "_customer_ref",
+            "_orphan",
+            customer_space,
+            counters,
+            dataset,
+            rates.orphan_reference,
+        )
         keys = spaces[dataset].take(part.height)
         out[dataset] = render(part).insert_column(0, keys.alias(SOURCE_DATASETS[dataset][1]))
         acc_index.append(part.with_columns(source_key=keys, _orphaned=pl.Series(orphan)))
     acc_recs = pl.concat(acc_index).rename({"system": "source_system"})
     out["truth/truth_account"] = acc_recs.select(
-        "source_system", "source_key", entity_id=pl.col("account_id"))
+        "source_system", "source_key", entity_id=pl.col("account_id")
+    )
     account_tags = pl.concat_list(
         pl.when(pl.col("_orphaned")).then(pl.lit("customer_ref")),
     ).list.drop_nulls()
     tags.append(_tag_rows(acc_recs.with_columns(tags=account_tags), "orphan"))
     corrupt_tags = pl.concat_list(
-        pl.when(pl.col("_iban_typo_applied") & (pl.col("source_system") != "crm"))
-        .then(pl.lit("iban_typo")),
+        pl.when(pl.col("_iban_typo_applied") & accounts.iban_shown(pl.col("source_system"))).then(
+            pl.lit("iban_typo")
+        ),
         pl.when(pl.col("_duplicate")).then(pl.lit("duplicate_record")),
         pl.when(pl.col("_status_conflict") < 0.05).then(pl.lit("status_conflict")),
     ).list.drop_nulls()
@@ -154,11 +181,15 @@ def _chunk(
 
     erp_acc = acc_recs.filter(pl.col("source_system") == "erp")
     held = np.unique(
-        acc.with_row_index("_i").join(erp_acc.select("account_id").unique(), on="account_id")
-        ["_i"].to_numpy()
+        acc.with_row_index("_i")
+        .join(erp_acc.select("account_id").unique(), on="account_id")["_i"]
+        .to_numpy()
     )
     con = contracts.real_contracts(
-        rng, acc, held, counters.contract,
+        rng,
+        acc,
+        held,
+        counters.contract,
         (ents["party_type"] == "organization").to_numpy()[acc["_owner_row"].to_numpy()],
     )
     counters.contract += con.height
@@ -169,32 +200,72 @@ def _chunk(
     con_recs = con_recs.with_columns(_u=pl.Series(rng.random(con_recs.height)))
     con_recs = con_recs.sort("_i", "_u").unique("_i", keep="first", maintain_order=True)
     con_recs = con_recs[rng.permutation(con_recs.height)]
-    con_recs, orphan_a = _with_orphans(con_recs, "_account_ref", "_orphan_a",
-                                       spaces["erp/contract_accounts"], counters,
-                                       "erp/contracts:account", rates.orphan_reference)
-    con_recs, orphan_c = _with_orphans(con_recs, "_customer_ref", "_orphan_c",
-                                       spaces["erp/partners"], counters,
-                                       "erp/contracts:customer", rates.orphan_reference)
+    con_recs, orphan_a = _with_orphans(
+        con_recs,
+        "_account_ref",
+        "_orphan_a",
+        spaces["erp/contract_accounts"],
+        counters,
+        "erp/contracts:account",
+        rates.orphan_reference,
+    )
+    con_recs, orphan_c = _with_orphans(
+        con_recs,
+        "_customer_ref",
+        "_orphan_c",
+        spaces["erp/partners"],
+        counters,
+        "erp/contracts:customer",
+        rates.orphan_reference,
+    )
     keys = spaces["erp/contracts"].take(con_recs.height)
     out["erp/contracts"] = contracts.erp_contracts(con_recs).insert_column(0, keys.alias("VERTRAG"))
     con_recs = con_recs.with_columns(
-        source_system=pl.lit("erp"), source_key=keys, _oa=pl.Series(orphan_a),
-        _oc=pl.Series(orphan_c))
+        source_system=pl.lit("erp"),
+        source_key=keys,
+        _oa=pl.Series(orphan_a),
+        _oc=pl.Series(orphan_c),
+    )
     out["truth/truth_contract"] = con_recs.select(
-        "source_system", "source_key", entity_id=pl.col("contract_id"))
-    tags.append(_tag_rows(con_recs.with_columns(tags=pl.concat_list(
-        pl.when(pl.col("_oa")).then(pl.lit("account_ref")),
-        pl.when(pl.col("_oc")).then(pl.lit("customer_ref"))).list.drop_nulls()), "orphan"))
-    tags.append(_tag_rows(con_recs.with_columns(tags=pl.concat_list(
-        pl.when(pl.col("_duplicate")).then(pl.lit("duplicate_record"))).list.drop_nulls()),
-        "corruption"))
+        "source_system", "source_key", entity_id=pl.col("contract_id")
+    )
+    tags.append(
+        _tag_rows(
+            con_recs.with_columns(
+                tags=pl.concat_list(
+                    pl.when(pl.col("_oa")).then(pl.lit("account_ref")),
+                    pl.when(pl.col("_oc")).then(pl.lit("customer_ref")),
+                ).list.drop_nulls()
+            ),
+            "orphan",
+        )
+    )
+    tags.append(
+        _tag_rows(
+            con_recs.with_columns(
+                tags=pl.concat_list(
+                    pl.when(pl.col("_duplicate")).then(pl.lit("duplicate_record"))
+                ).list.drop_nulls()
+            ),
+            "corruption",
+        )
+    )
     out["truth/truth_tags"] = pl.concat(tags)
     out["truth/entities_customer"] = _customer_truth(ents)
     out["truth/entities_account"] = acc.select(
-        "account_id", "customer_entity_id", "label", "iban", "opened_at", "currency", "status")
+        "account_id", "customer_entity_id", "label", "iban", "opened_at", "currency", "status"
+    )
     out["truth/entities_contract"] = con.select(
-        "contract_id", "account_id", "customer_entity_id", "product_code", "start_date",
-        "end_date", "amount", "currency", "status")
+        "contract_id",
+        "account_id",
+        "customer_entity_id",
+        "product_code",
+        "start_date",
+        "end_date",
+        "amount",
+        "currency",
+        "status",
+    )
     return out
 
 
@@ -202,27 +273,45 @@ def _hard_negative_rows(ents: pl.DataFrame, recs: pl.DataFrame) -> pl.DataFrame:
     """Every record of both sides of a planted hard-negative pair, with the partner entity and
     the distinguishing evidence the record itself carries."""
     partners = ents.filter(pl.col("hard_negative").is_not_null()).select(
-        "entity_id", "hard_negative", partner=pl.col("partner_entity_id"))
-    pairs = pl.concat([
-        partners,
-        partners.select(entity_id="partner", hard_negative="hard_negative",
-                        partner="entity_id"),
-    ])
+        "entity_id", "hard_negative", partner=pl.col("partner_entity_id")
+    )
+    pairs = pl.concat(
+        [
+            partners,
+            partners.select(
+                entity_id="partner", hard_negative="hard_negative", partner="entity_id"
+            ),
+        ]
+    )
     kind = pl.col("hard_negative")
     has_birth = pl.col("_birth").is_not_null() & (
-        pl.col("_junk_field").fill_null("") != "birth_date")
-    evidence = pl.concat_list(
-        pl.when(kind == "twin").then(pl.lit("given_name")),
-        pl.when(kind.is_in(["namesake", "jr_sr"]) & has_birth).then(pl.lit("birth_date")),
-        pl.when((kind == "jr_sr") & pl.col("_suffix").is_not_null()).then(pl.lit("suffix")),
-        pl.when((kind == "lookalike_organization") & pl.col("_tax_shown")).then(pl.lit("tax_id")),
-    ).list.drop_nulls().list.join("+")
-    return recs.drop("hard_negative").join(pairs, on="entity_id").select(
-        "source_system",
-        "source_key",
-        kind=pl.lit("hard_negative"),
-        tags=kind + ";partner=" + pl.col("partner").cast(pl.String) + ";evidence="
-        + pl.when(evidence == "").then(pl.lit("none")).otherwise(evidence),
+        pl.col("_junk_field").fill_null("") != "birth_date"
+    )
+    evidence = (
+        pl.concat_list(
+            pl.when(kind == "twin").then(pl.lit("given_name")),
+            pl.when(kind.is_in(["namesake", "jr_sr"]) & has_birth).then(pl.lit("birth_date")),
+            pl.when((kind == "jr_sr") & pl.col("_suffix").is_not_null()).then(pl.lit("suffix")),
+            pl.when((kind == "lookalike_organization") & pl.col("_tax_shown")).then(
+                pl.lit("tax_id")
+            ),
+        )
+        .list.drop_nulls()
+        .list.join("+")
+    )
+    return (
+        recs.drop("hard_negative")
+        .join(pairs, on="entity_id")
+        .select(
+            "source_system",
+            "source_key",
+            kind=pl.lit("hard_negative"),
+            tags=kind
+            + ";partner="
+            + pl.col("partner").cast(pl.String)
+            + ";evidence="
+            + pl.when(evidence == "").then(pl.lit("none")).otherwise(evidence),
+        )
     )
 
 
@@ -230,15 +319,37 @@ def _customer_truth(ents: pl.DataFrame) -> pl.DataFrame:
     types = records._street_type_table()
     line = records._street_line
     e = ents.join(types, on=["country", "street_type"], how="left", maintain_order="left").join(
-        types.rename({"_type_full": "_old_type_full", "_type_short": "_old_type_short",
-                      "_type_pos": "_old_type_pos", "street_type": "old_street_type"}),
-        on=["country", "old_street_type"], how="left", maintain_order="left")
+        types.rename(
+            {
+                "_type_full": "_old_type_full",
+                "_type_short": "_old_type_short",
+                "_type_pos": "_old_type_pos",
+                "street_type": "old_street_type",
+            }
+        ),
+        on=["country", "old_street_type"],
+        how="left",
+        maintain_order="left",
+    )
     moved = pl.col("_moved")
     return e.select(
-        "entity_id", "party_type", "country", "gender", "given_name", "family_name",
-        "maiden_name", "generation", "organization_name", "email", "phone",
-        street=line("street_name", "_type", pl.lit(False)), house_number="house_number",
-        postcode="postcode", city="city", birth_date="birth_date", tax_id="tax_id",
+        "entity_id",
+        "party_type",
+        "country",
+        "gender",
+        "given_name",
+        "family_name",
+        "maiden_name",
+        "generation",
+        "organization_name",
+        "email",
+        "phone",
+        street=line("street_name", "_type", pl.lit(False)),
+        house_number="house_number",
+        postcode="postcode",
+        city="city",
+        birth_date="birth_date",
+        tax_id="tax_id",
         moved=moved,
         old_street=pl.when(moved).then(line("old_street_name", "_old_type", pl.lit(False))),
         old_house_number=pl.when(moved).then(pl.col("old_house_number")),
@@ -246,12 +357,17 @@ def _customer_truth(ents: pl.DataFrame) -> pl.DataFrame:
         old_city=pl.when(moved).then(pl.col("old_city")),
         hard_negative="hard_negative",
         partner_entity_id=pl.when(pl.col("partner_entity_id") > 0).then(
-            pl.col("partner_entity_id")),
+            pl.col("partner_entity_id")
+        ),
     )
 
 
 def generate(
-    entities: int, seed: int, out: Path, fmt: str = "csv", rates: Rates | None = None,
+    entities: int,
+    seed: int,
+    out: Path,
+    fmt: str = "csv",
+    rates: Rates | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Write the extracts and truth for `entities` customer entities to `out`; returns row
@@ -264,8 +380,12 @@ def generate(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     writers = {
-        name: DatasetWriter(out, name, fmt, systems.SEPARATOR[name.split("/")[0]]
-                            if name in SOURCE_DATASETS else ",")
+        name: DatasetWriter(
+            out,
+            name,
+            fmt,
+            systems.SEPARATOR[name.split("/")[0]] if name in SOURCE_DATASETS else ",",
+        )
         for name in (*SOURCE_DATASETS, *TRUTH_DATASETS)
     }
     spaces = systems.key_spaces()
