@@ -357,7 +357,9 @@ def _bases(rng: np.random.Generator, partners: np.ndarray, pool: np.ndarray, cou
         need = np.flatnonzero(country[partners] == c)
         have = pool[country[pool] == c]
         if len(need) and len(have):
-            base[need] = rng.choice(have, len(need))
+            # each base gets one partner of a kind where it can: no father with two sons of
+            # the same name, no triplets posing as twins
+            base[need] = rng.choice(have, len(need), replace=len(need) > len(have))
     return base
 
 
