@@ -682,6 +682,23 @@ def test_legal_form_variant(data: Data) -> None:
     )
 
 
+def test_most_organization_duplicates_differ_in_legal_form_or_the(data: Data) -> None:
+    # The bar: "legal-form or 'The' variants in most organisation duplicates". An entity
+    # counts when its records do not all write the name's legal form and leading "The" alike.
+    orgs = data.organizations().with_columns(
+        the=pl.col("org_name").str.to_lowercase().str.starts_with("the "),
+        form=pl.col("legal_form_variant"),
+    )
+    per_entity = orgs.group_by("entity_id").agg(
+        records=pl.len(), forms=pl.col("form").n_unique(), thes=pl.col("the").n_unique()
+    )
+    duplicated = per_entity.filter(pl.col("records") >= 2)
+    varied = duplicated.filter((pl.col("forms") > 1) | (pl.col("thes") > 1)).height
+    share = varied / duplicated.height
+    assert duplicated.height > 500
+    assert share > 0.5, f"only {share:.3f} of {duplicated.height} organisation duplicates vary"
+
+
 def test_maiden_name(data: Data) -> None:
     # A record "has the maiden name" when its family name is nearer the maiden name than the
     # married one, within one edit (a typo on the maiden name still counts).
