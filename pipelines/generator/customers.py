@@ -94,10 +94,14 @@ def _names(rng: np.random.Generator, country: np.ndarray, gender: np.ndarray) ->
         for g in ("F", "M"):
             sel = idx[gender[idx] == g]
             given[sel] = pools.given_names(c, g).sample(rng, len(sel))
-    family[heritage] = pools.heritage_family_names().sample(rng, int(heritage.sum()))
-    for g in ("F", "M"):
-        sel = np.flatnonzero(heritage & (gender == g))
-        given[sel] = pools.heritage_given_names(g).sample(rng, len(sel))
+    # one origin per person: given and family name from the same locale
+    origin = rng.integers(0, len(vocab.HERITAGE_LOCALES), n)
+    for i, locale in enumerate(vocab.HERITAGE_LOCALES):
+        rows = heritage & (origin == i)
+        family[rows] = pools.heritage_family_names(locale).sample(rng, int(rows.sum()))
+        for g in ("F", "M"):
+            sel = np.flatnonzero(rows & (gender == g))
+            given[sel] = pools.heritage_given_names(locale, g).sample(rng, len(sel))
     return given, family
 
 
@@ -194,6 +198,16 @@ def _phones(rng: np.random.Generator, country: np.ndarray) -> tuple[np.ndarray, 
     return nsn, grouped
 
 
+_FLAT_LABEL = {"GB": "Flat", "DE": "Whg.", "FR": "Apt", "NL": "App."}
+FLAT_SHARE = 0.08  # of persons: a flat or apartment number on top of the street address
+
+
+def _flats(rng: np.random.Generator, country: np.ndarray, person: np.ndarray) -> np.ndarray:
+    label = pl.Series(country).replace_strict(_FLAT_LABEL)
+    text = (label + " " + pl.Series(rng.integers(1, 40, len(country))).cast(pl.String)).to_numpy()
+    return np.where(person & (rng.random(len(country)) < FLAT_SHARE), text, None)
+
+
 def _birth_days(rng: np.random.Generator, n: int) -> np.ndarray:
     year = np.clip(rng.normal(1972, 16, n), 1931, 2006)
     start = _days(dt.date(1931, 1, 1))
@@ -268,6 +282,7 @@ def generate(
     for c, idx in _by_country(country):
         domains, weights = zip(*vocab.EMAIL_PROVIDERS[c], strict=True)
         email_provider[idx] = rng.choice(np.array(domains, dtype=object), len(idx), p=weights)
+    flat = _flats(rng, country, ~is_org)
     core = _organization_cores(rng, country)
     core = _unique_cores(rng, core, address["city"], is_org, company_registry)
     legal_form = _legal_forms(rng, country)
@@ -294,6 +309,7 @@ def generate(
         "legal_form": legal_form,
         "has_the": has_the,
         "org_local": org_local,
+        "flat": flat,
         "tax_id": tax_id,
         **address,
         **{f"old_{k}": v for k, v in old_address.items()},
@@ -390,6 +406,7 @@ def _plant_hard_negatives(rng: np.random.Generator, e: dict, rates: Rates) -> di
         e[key][p] = e[key][b]
     same_town = rng.random(len(p)) < 0.5
     e["maiden_name"][p] = None
+    e["flat"][p] = None
     moved_in = _addresses(rng, e["country"][p], np.where(same_town, e["city_index"][b], -1))
     for key in address_keys:
         e[key][p] = moved_in[key]
@@ -397,7 +414,7 @@ def _plant_hard_negatives(rng: np.random.Generator, e: dict, rates: Rates) -> di
     e["email_number"][p] = rng.integers(10, 9999, len(p))
 
     p, b = link(twin, person_pool, "twin")
-    for key in ["family_name", "birth_days", "maiden_name", *address_keys]:
+    for key in ["family_name", "birth_days", "maiden_name", "flat", *address_keys]:
         e[key][p] = e[key][b]
     e["gender"][p] = np.where(rng.random(len(p)) < 0.5, e["gender"][b], _other(e["gender"][b]))
     e["given_name"][p] = _names(rng, e["country"][p], e["gender"][p])[0]
@@ -411,7 +428,7 @@ def _plant_hard_negatives(rng: np.random.Generator, e: dict, rates: Rates) -> di
         e[key][p] = np.where(shared_line, e[key][b], e[key][p])
 
     p, b = link(jr_sr, male_pool, "jr_sr")
-    for key in ["given_name", "family_name", *address_keys]:
+    for key in ["given_name", "family_name", "flat", *address_keys]:
         e[key][p] = e[key][b]
     e["gender"][p] = "M"
     e["maiden_name"][p] = None

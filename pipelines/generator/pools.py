@@ -50,13 +50,13 @@ def family_names(country: str) -> Pool:
 
 
 @cache
-def heritage_given_names(gender: str) -> Pool:
-    return _zipf_pool(vocab.heritage_given_names(gender), 0.5)
+def heritage_given_names(locale: str, gender: str) -> Pool:
+    return _zipf_pool(vocab.heritage_given_names(locale, gender), 0.5)
 
 
 @cache
-def heritage_family_names() -> Pool:
-    return _zipf_pool(vocab.heritage_family_names(), 0.5)
+def heritage_family_names(locale: str) -> Pool:
+    return _zipf_pool(vocab.heritage_family_names(locale), 0.3)
 
 
 @cache

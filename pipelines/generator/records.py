@@ -147,6 +147,7 @@ def corrupt(rng: np.random.Generator, entities: pl.DataFrame, rates: Rates) -> p
             "legalpick",
             "country_name",
             "salutation",
+            "flatpos",
         )
     }
     first_typo, second_typo = typo_columns(rng, n), typo_columns(rng, n)
@@ -248,6 +249,7 @@ def corrupt(rng: np.random.Generator, entities: pl.DataFrame, rates: Rates) -> p
         .otherwise(_street_line("street_name", "_type", abbr)),
         _abbr=abbr,
         _house=pl.when(moved).then(pl.col("old_house_number")).otherwise(pl.col("house_number")),
+        _flat=pl.when(moved).then(None).otherwise(pl.col("flat")),
         _postcode=pl.when(moved).then(pl.col("old_postcode")).otherwise(pl.col("postcode")),
         _city=pl.when(moved).then(pl.col("old_city")).otherwise(pl.col("city")),
     )
@@ -357,6 +359,26 @@ def _dates(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     )
 
 
+# record flag -> the tag truth_tags.csv gives it
+_TAGS = (
+    ("_nick", "nickname"),
+    ("_gtypo", "given_typo"),
+    ("_ftypo", "family_typo"),
+    ("_swap", "swapped_names"),
+    ("_maiden_rec", "maiden_name"),
+    ("_otypo", "organization_typo"),
+    ("_legal_variant", "legal_form_variant"),
+    ("_the_variant", "the_variant"),
+    ("_accent", "accents_stripped"),
+    ("_abbr", "street_abbreviated"),
+    ("_moved_rec", "old_address"),
+    ("_emiss", "missing_email"),
+    ("_etypo", "email_typo"),
+    ("_pmiss", "missing_phone"),
+    ("_berr", "birth_date_error"),
+)
+
+
 def _junk_and_tags(rng: np.random.Generator, r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     n = r.height
     person = (r["party_type"] == "person").to_numpy()
@@ -377,26 +399,12 @@ def _junk_and_tags(rng: np.random.Generator, r: pl.DataFrame, rates: Rates) -> p
         _junk_field=pl.Series(junk_field.tolist(), dtype=pl.String),
         _junk_value=pl.Series(value.tolist(), dtype=pl.String),
     )
-    tag = lambda cond, name: pl.when(cond).then(name if isinstance(name, pl.Expr) else pl.lit(name))  # noqa: E731
-    person_e = pl.col("party_type") == "person"
     tags = pl.concat_list(
-        tag(pl.col("_nick"), "nickname"),
-        tag(pl.col("_gtypo"), "given_typo"),
-        tag(pl.col("_ftypo"), "family_typo"),
-        tag(pl.col("_swap"), "swapped_names"),
-        tag(pl.col("_maiden_rec"), "maiden_name"),
-        tag(pl.col("_otypo"), "organization_typo"),
-        tag(pl.col("_legal_variant"), "legal_form_variant"),
-        tag(pl.col("_the_variant"), "the_variant"),
-        tag(pl.col("_accent"), "accents_stripped"),
-        tag(pl.col("_abbr"), "street_abbreviated"),
-        tag(pl.col("_moved_rec"), "old_address"),
-        tag(pl.col("_emiss"), "missing_email"),
-        tag(pl.col("_etypo"), "email_typo"),
-        tag(pl.col("_evar") & ~pl.col("_emiss"), "email_variant"),
-        tag(pl.col("_pmiss"), "missing_phone"),
-        tag(person_e & pl.col("_bmiss"), "missing_birth_date"),
-        tag(pl.col("_berr"), "birth_date_error"),
-        tag(pl.col("_junk_field").is_not_null(), "junk_" + pl.col("_junk_field")),
+        *(pl.when(pl.col(flag)).then(pl.lit(name)) for flag, name in _TAGS),
+        pl.when(pl.col("_evar") & ~pl.col("_emiss")).then(pl.lit("email_variant")),
+        pl.when((pl.col("party_type") == "person") & pl.col("_bmiss")).then(
+            pl.lit("missing_birth_date")
+        ),
+        pl.when(pl.col("_junk_field").is_not_null()).then("junk_" + pl.col("_junk_field")),
     ).list.drop_nulls()
     return r.with_columns(tags=tags)

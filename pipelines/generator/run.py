@@ -346,6 +346,7 @@ def _customer_truth(ents: pl.DataFrame) -> pl.DataFrame:
         "phone",
         street=line("street_name", "_type", pl.lit(False)),
         house_number="house_number",
+        flat="flat",
         postcode="postcode",
         city="city",
         birth_date="birth_date",

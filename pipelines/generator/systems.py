@@ -148,6 +148,13 @@ def _salutation() -> pl.Expr:
     return pl.when((pl.col("party_type") == "person") & (u < 0.7)).then(chosen).otherwise(None)
 
 
+def _suffix_text() -> pl.Expr:
+    """ " Jr" where the record shows a generation suffix, else nothing."""
+    return (
+        pl.when(pl.col("_suffix").is_not_null()).then(" " + pl.col("_suffix")).otherwise(pl.lit(""))
+    )
+
+
 def crm_contacts(r: pl.DataFrame) -> pl.DataFrame:
     person = pl.col("party_type") == "person"
     return r.select(
@@ -159,7 +166,13 @@ def crm_contacts(r: pl.DataFrame) -> pl.DataFrame:
         CompanyName=pl.col("_org"),
         Email=_junk(pl.col("_email"), "email"),
         Phone=_junk(_phone("crm"), "phone"),
-        MailingStreet=_junk(_street_line(), "street"),
+        # the CRM keeps a flat in front of the street line when the user typed it there
+        MailingStreet=_junk(
+            pl.when(pl.col("_flat").is_not_null() & (pl.col("flatpos") < 0.6))
+            .then(pl.col("_flat") + ", " + _street_line())
+            .otherwise(_street_line()),
+            "street",
+        ),
         MailingCity=pl.col("_city"),
         MailingPostalCode=_junk(pl.col("_postcode"), "postcode"),
         MailingCountry=_country_name(),
@@ -174,9 +187,7 @@ def billing_customers(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     last_first = pl.col("layout") < rates.last_first_layout
     loud = pl.col("upper") < 0.3
     family = pl.when(loud).then(pl.col("_family").str.to_uppercase()).otherwise(pl.col("_family"))
-    suffix = (
-        pl.when(pl.col("_suffix").is_not_null()).then(" " + pl.col("_suffix")).otherwise(pl.lit(""))
-    )
+    suffix = _suffix_text()
     name = (
         pl.when(last_first)
         .then(family + ", " + pl.col("_given") + suffix)
@@ -186,7 +197,7 @@ def billing_customers(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
         cust_type=pl.when(person).then(pl.lit("P")).otherwise(pl.lit("B")),
         name=pl.when(person).then(name).otherwise(pl.col("_org")),
         addr1=_junk(_street_line(), "street"),
-        addr2=pl.lit(None, pl.String),
+        addr2=pl.col("_flat"),
         town=pl.col("_city"),
         postcode=_junk(pl.col("_postcode"), "postcode"),
         country=pl.col("country"),
@@ -201,9 +212,7 @@ def billing_customers(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
 def erp_partners(r: pl.DataFrame, rates: Rates) -> pl.DataFrame:
     person = pl.col("party_type") == "person"
     legacy = person & (pl.col("layout") < rates.legacy_layout)
-    suffix = (
-        pl.when(pl.col("_suffix").is_not_null()).then(" " + pl.col("_suffix")).otherwise(pl.lit(""))
-    )
+    suffix = _suffix_text()
     legacy_name = (pl.col("_family") + " " + pl.col("_given") + suffix).str.to_uppercase()
     org = (
         pl.when(pl.col("upper") < 0.2)

@@ -106,13 +106,11 @@ HERITAGE_LOCALES: tuple[str, ...] = (
 
 
 @cache
-def heritage_given_names(gender: str) -> tuple[str, ...]:
-    """Given names of one gender from all HERITAGE_LOCALES, first occurrence kept."""
-    names = (n for loc in HERITAGE_LOCALES for n in _given_names(loc, gender))
-    other = {
-        n for loc in HERITAGE_LOCALES for n in _given_names(loc, "M" if gender == "F" else "F")
-    }
-    return tuple(n for n in dict.fromkeys(names) if n not in other)
+def heritage_given_names(locale: str, gender: str) -> tuple[str, ...]:
+    """Given names of one gender from one of HERITAGE_LOCALES."""
+    if locale not in HERITAGE_LOCALES:
+        raise ValueError(f"unknown heritage locale {locale!r}; expected one of {HERITAGE_LOCALES}")
+    return _given_names(locale, gender)
 
 
 # Entries in Faker's family-name lists that are not family names at all: medieval persons
@@ -160,9 +158,11 @@ def family_names(country: str) -> tuple[str, ...]:
 
 
 @cache
-def heritage_family_names() -> tuple[str, ...]:
-    """Family names from all HERITAGE_LOCALES, first occurrence kept."""
-    return tuple(dict.fromkeys(n for loc in HERITAGE_LOCALES for n in _family_names(loc)))
+def heritage_family_names(locale: str) -> tuple[str, ...]:
+    """Family names from one of HERITAGE_LOCALES."""
+    if locale not in HERITAGE_LOCALES:
+        raise ValueError(f"unknown heritage locale {locale!r}; expected one of {HERITAGE_LOCALES}")
+    return _family_names(locale)
 
 
 # en_GB and fr_FR ship no city list (only generated "Lake Xville"-style names), so these are
