@@ -1,0 +1,115 @@
+"""How a source dataset's columns become the canonical model: typed, declarative rules.
+
+A source contract carries one `SourceMapping` (in its `customProperties`, see the README's
+"Onboarding a source"); `matching.standardize` applies it to a frame. Nothing here reads files.
+
+Example (the billing system's customers)::
+
+    SourceMapping(
+        entity="customer", source_system="billing", key="cust_no",
+        fields={
+            "party_type": FieldRule(column="cust_type", values={"P": "person"}),
+            "full_name": FieldRule(column="name", when={"cust_type": "P"}, layout="auto"),
+            "organization_name": FieldRule(column="name", when={"cust_type": "B"}),
+            "birth_date": FieldRule(column="dob", formats=["%d/%m/%Y", "%d.%m.%Y"]),
+        },
+    )
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Entity = Literal["customer", "account", "contract"]
+
+# The canonical customer model (DESIGN.md), without the lineage columns every entity carries.
+CUSTOMER_FIELDS: tuple[str, ...] = (
+    "party_type",
+    "given_name",
+    "family_name",
+    "full_name",
+    "organization_name",
+    "email",
+    "phone",
+    "address_line",
+    "city",
+    "postcode",
+    "region",
+    "country",
+    "birth_date",
+    "tax_id",
+    "source_updated_at",
+)
+DATE_FIELDS = frozenset({"birth_date", "source_updated_at"})
+CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {"customer": CUSTOMER_FIELDS}
+
+NameLayout = Literal["given_family", "family_given", "auto"]
+
+
+class FieldRule(BaseModel):
+    """Where one canonical field comes from.
+
+    Exactly one of `column` (copy), `columns` (join the non-empty ones with `separator`) or
+    `constant`. `formats` parses dates (strptime codes, tried in order); `values` maps raw
+    codes to canonical ones (unmapped codes become null and count as defects); `when` keeps
+    the value only on rows whose columns hold the given values; `layout` says how a
+    `full_name` is ordered (`auto`: "Family, Given" when there is a comma, else given first).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str | None = None
+    columns: tuple[str, ...] | None = None
+    separator: str = " "
+    constant: str | None = None
+    formats: tuple[str, ...] | None = None
+    values: dict[str, str] | None = None
+    when: dict[str, str] | None = None
+    layout: NameLayout | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldRule:
+        given = [x is not None for x in (self.column, self.columns, self.constant)]
+        if sum(given) != 1:
+            raise ValueError("a field rule needs exactly one of column, columns or constant")
+        return self
+
+    def source_columns(self) -> tuple[str, ...]:
+        """Every source column this rule reads, conditions included."""
+        own = (self.column,) if self.column else (self.columns or ())
+        return tuple(own) + tuple(self.when or {})
+
+
+class SourceMapping(BaseModel):
+    """The mapping of one source dataset onto one canonical entity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entity: Entity
+    source_system: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    key: str
+    fields: dict[str, FieldRule]
+    default_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> SourceMapping:
+        known = CANONICAL_FIELDS[self.entity]
+        unknown = sorted(set(self.fields) - set(known))
+        if unknown:
+            raise ValueError(
+                f"unknown {self.entity} field(s) {unknown}; the canonical fields are {list(known)}"
+            )
+        for name, rule in self.fields.items():
+            if rule.formats and name not in DATE_FIELDS:
+                raise ValueError(f"{name}: formats apply only to {sorted(DATE_FIELDS)}")
+            if rule.layout and name != "full_name":
+                raise ValueError(f"{name}: layout applies only to full_name")
+        return self
+
+    def source_columns(self) -> tuple[str, ...]:
+        cols = [self.key]
+        for rule in self.fields.values():
+            cols.extend(c for c in rule.source_columns() if c not in cols)
+        return tuple(cols)

@@ -1,0 +1,200 @@
+"""Normalisers: each turns a raw column into the form comparisons and blocking use.
+
+All are vectorised Polars expressions, except where a well-kept library only works per string
+(anyascii, cleanco): those run once per *distinct* value, never per row.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+import polars as pl
+from anyascii import anyascii
+from cleanco import basename
+
+# Letters NFKD cannot decompose into a base letter and a mark.
+_FOLDS = {
+    "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i",
+    "İ": "I", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th",
+}  # fmt: skip
+_GENERATION = r"\b(jr|junior|sr|senior|ii|iii|iv)\b"
+# Placeholder values source systems hold instead of a value.
+_JUNK_TEXT = ["n/a", "na", "-", "?", "unknown", "none", "null", "xxx", "xx", "x", "tbc", "test"]
+_JUNK_EMAIL_LOCAL = r"^(no|none|noemail|nomail|test|x|xx|xxx|na|n/a|unknown|dummy|invalid)$"
+
+
+def fold(col: pl.Expr) -> pl.Expr:
+    """Lower-case ASCII: accents dropped ("Müller" -> "muller"), ß -> ss, ı -> i."""
+    decomposed = col.str.normalize("NFKD").str.replace_all(r"\p{M}", "")
+    return decomposed.str.replace_many(list(_FOLDS), list(_FOLDS.values())).str.to_lowercase()
+
+
+def transliterate(series: pl.Series) -> pl.Series:
+    """`fold`, then anyascii for what is still not ASCII (Cyrillic, Greek, ...), per value."""
+    folded = pl.select(fold(pl.lit(series))).to_series()
+    rest = folded.filter(folded.str.contains(r"[^\x00-\x7f]")).unique()
+    if rest.len() == 0:
+        return folded
+    table = dict(zip(rest.to_list(), [anyascii(v).lower() for v in rest.to_list()], strict=True))
+    return folded.replace(table)
+
+
+def words(col: pl.Expr) -> pl.Expr:
+    """Letters and digits only, single-spaced: "O'Brien-Smith " -> "o brien smith"."""
+    return col.str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars()
+
+
+def blank_junk(col: pl.Expr) -> pl.Expr:
+    """Null for empty strings and placeholders ("n/a", "unknown", "-")."""
+    trimmed = col.str.strip_chars()
+    junk = trimmed.str.to_lowercase().is_in(_JUNK_TEXT) | (trimmed == "")
+    return pl.when(~junk).then(trimmed)
+
+
+def person_name(col: pl.Expr) -> pl.Expr:
+    """Comparable person-name text: folded words without generation suffixes."""
+    text = words(fold(blank_junk(col))).str.replace_all(_GENERATION, "")
+    text = text.str.replace_all(r"\s+", " ")
+    return blank_junk(text)  # after folding, so "ÑA" and "n/a" end alike
+
+
+def generation(col: pl.Expr) -> pl.Expr:
+    """The generation a name states: "junior", "senior" or null ("John Smith Jr" -> junior)."""
+    text = words(fold(col))
+    return (
+        pl.when(text.str.contains(r"\b(jr|junior|ii|iii|iv)\b"))
+        .then(pl.lit("junior"))
+        .when(text.str.contains(r"\b(sr|senior)\b"))
+        .then(pl.lit("senior"))
+        .otherwise(None)
+    )
+
+
+_LONG_LEGAL_FORMS = re.compile(
+    r"\b(gesellschaft mit beschrankter haftung|public limited company|aktiengesellschaft"
+    r"|besloten vennootschap|naamloze vennootschap|societe anonyme|ug \(?haftungsbeschrankt\)?"
+    r"|societe a responsabilite limitee)"
+)
+
+
+def _company_core(folded: str) -> str:
+    # repeated until stable: stripping one form can expose another ("acme ab ltd")
+    for _ in range(3):
+        core = basename(_LONG_LEGAL_FORMS.sub(" ", folded).strip())
+        core = re.sub(r"^the ", "", re.sub(r"[^a-z0-9]+", " ", core).strip())
+        if core == folded:
+            break
+        folded = core
+    return core
+
+
+def organization_name(series: pl.Series) -> pl.Series:
+    """Company name without legal form, "The" or punctuation: "The Acme Ltd." -> "acme".
+
+    cleanco strips legal forms (per distinct name, as it works on strings); a few long spelt-out
+    forms it misses are removed first.
+    """
+    folded = pl.select(fold(blank_junk(pl.lit(series)))).to_series()
+    distinct = folded.drop_nulls().unique().to_list()
+    table = {v: _company_core(v) for v in distinct}
+    out = folded.replace_strict(table, default=None, return_dtype=pl.String)
+    return pl.select(blank_junk(pl.lit(out))).to_series().alias(series.name)
+
+
+def email(col: pl.Expr) -> pl.Expr:
+    """Lower-case address with provider rules: gmail ignores dots and +tags in the local part,
+    googlemail.com is gmail.com. Placeholders and malformed addresses become null."""
+    text = blank_junk(col).str.to_lowercase().str.replace_all(r"\s", "")
+    parts = text.str.split_exact("@", 1)
+    local, domain = parts.struct.field("field_0"), parts.struct.field("field_1")
+    domain = pl.when(domain == "googlemail.com").then(pl.lit("gmail.com")).otherwise(domain)
+    local = local.str.replace(r"\+.*$", "")
+    local = pl.when(domain == "gmail.com").then(local.str.replace_all(".", "", literal=True))
+    local = local.otherwise(
+        text.str.split_exact("@", 1).struct.field("field_0").str.replace(r"\+.*$", "")
+    )
+    valid = text.str.contains(r"^[^@\s]+@[a-z0-9.-]+\.[a-z]{2,}$") & ~local.str.contains(
+        _JUNK_EMAIL_LOCAL
+    )
+    return pl.when(valid).then(local + "@" + domain).otherwise(None)
+
+
+def calling_codes(countries: list[str]) -> dict[str, str]:
+    """Country calling code per ISO country, from phonenumbers' metadata."""
+    return {c: str(phonenumbers.country_code_for_region(c)) for c in countries}
+
+
+def phone(col: pl.Expr, country: pl.Expr, codes: dict[str, str]) -> pl.Expr:
+    """E.164 from the usual written forms: "+44 20 7946 0958", "0044 ...", "020 7946 0958"
+    (national, trunk 0, the record's country), "(020) 7946-0958". Placeholders
+    ("0000000000", too few digits) become null."""
+    raw = blank_junk(col)
+    digits = raw.str.replace_all(r"\D", "")
+    cc = country.replace_strict(codes, default=None)
+    national = digits.str.replace(r"^0", "")
+    e164 = (
+        pl.when(raw.str.starts_with("+"))
+        .then("+" + digits)
+        .when(digits.str.starts_with("00"))
+        .then("+" + digits.str.slice(2))
+        .otherwise("+" + cc + national)
+    )
+    same_digit = "^(" + "|".join(f"{d}+" for d in range(10)) + ")$"
+    placeholder = digits.str.contains(same_digit) | digits.is_in(["1234567890", "123456789"])
+    ok = (digits.str.len_chars() >= 7) & ~placeholder & (e164.str.len_chars() <= 16)
+    return pl.when(ok).then(e164).otherwise(None)
+
+
+def postcode(col: pl.Expr) -> pl.Expr:
+    """Upper-case, no spaces: "gu14 1al" -> "GU141AL"; placeholders ("00000") -> null."""
+    text = blank_junk(col).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+    junk = text.str.contains(r"^(0+|X+)$") | (text == "")
+    return pl.when(~junk).then(text)
+
+
+# How source systems name countries they do not write as ISO codes (the matcher's own table).
+_COUNTRY_NAMES = {
+    "united kingdom": "GB", "uk": "GB", "u k": "GB", "great britain": "GB", "england": "GB",
+    "scotland": "GB", "wales": "GB", "britain": "GB", "gb": "GB",
+    "germany": "DE", "deutschland": "DE", "bundesrepublik deutschland": "DE",
+    "allemagne": "DE", "duitsland": "DE",
+    "france": "FR", "frankreich": "FR", "frankrijk": "FR", "republique francaise": "FR",
+    "netherlands": "NL", "the netherlands": "NL", "nederland": "NL", "holland": "NL",
+    "niederlande": "NL", "pays bas": "NL",
+    "ireland": "IE", "belgium": "BE", "belgique": "BE", "belgie": "BE", "spain": "ES",
+    "espana": "ES", "italy": "IT", "italia": "IT", "austria": "AT", "osterreich": "AT",
+    "switzerland": "CH", "schweiz": "CH", "suisse": "CH", "united states": "US", "usa": "US",
+}  # fmt: skip
+
+
+def country(col: pl.Expr) -> pl.Expr:
+    """ISO 3166-1 alpha-2 from a code or a common name ("Deutschland" -> "DE")."""
+    text = words(fold(blank_junk(col)))
+    code = text.str.to_uppercase()
+    named = text.replace_strict(_COUNTRY_NAMES, default=None)
+    return (
+        pl.when(named.is_not_null()).then(named).when(code.str.contains(r"^[A-Z]{2}$")).then(code)
+    )
+
+
+_STREET_TYPES = {
+    "st": "street", "str": "strasse", "rd": "road", "ave": "avenue", "av": "avenue",
+    "ln": "lane", "dr": "drive", "cl": "close", "gdns": "gardens", "cres": "crescent",
+    "pl": "place", "terr": "terrace", "r": "rue", "bd": "boulevard", "bld": "boulevard",
+    "ch": "chemin", "imp": "impasse", "all": "allee", "rte": "route", "wg": "weg",
+    "pln": "plein", "gr": "gracht", "sngl": "singel", "w": "weg", "al": "allee",
+}  # fmt: skip
+
+
+def address_line(col: pl.Expr) -> pl.Expr:
+    """Folded street line with street-type abbreviations spelt out ("Goethestr. 12" ->
+    "goethestrasse 12", "12 High St" -> "12 high street"); flats and punctuation dropped."""
+    text = fold(blank_junk(col))
+    text = text.str.replace_all(r"\b(flat|apt|app|whg|apartment|appartement)\.?\s*\d+\w*,?", " ")
+    # compound German/Dutch abbreviations glued to the name: "goethestr." -> "goethestrasse"
+    text = text.str.replace_all(r"(\w)str\.?(\s|$)", "${1}strasse$2")
+    text = text.str.replace_all(r"(\w)straat\b", "${1}straat")
+    text = words(text)
+    tokens = text.str.split(" ").list.eval(pl.element().replace(_STREET_TYPES))
+    return blank_junk(tokens.list.join(" "))

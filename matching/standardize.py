@@ -1,0 +1,176 @@
+"""Staging: a source frame (text columns, as landed) -> the canonical model, standardised.
+
+`standardize` applies a `SourceMapping`, then derives the normalised `m_*` columns matching
+uses. Row defects (no key, a repeated key) go to the quarantine frame with the rule they broke;
+field defects (a date no declared format parses, a code with no mapping) null the field and
+are counted, and the record still resolves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from . import normalize as norm
+from .mapping import CANONICAL_FIELDS, DATE_FIELDS, FieldRule, SourceMapping
+
+_EARLIEST_REAL_BIRTH = pl.date(1901, 1, 2)  # 1900-01-01 and older are placeholders
+
+
+@dataclass(frozen=True)
+class Staged:
+    records: pl.DataFrame  # canonical columns + m_* match columns, one row per good record
+    quarantine: pl.DataFrame  # source_system, source_key, row_number, rule, detail
+    field_defects: dict[str, int] = field(default_factory=dict)  # canonical field -> nulled
+
+
+def _source_value(rule: FieldRule) -> pl.Expr:
+    if rule.constant is not None:
+        value = pl.lit(rule.constant)
+    elif rule.column is not None:
+        value = pl.col(rule.column)
+    else:
+        parts = [norm.blank_junk(pl.col(c)) for c in rule.columns or ()]
+        value = pl.concat_str(parts, separator=rule.separator, ignore_nulls=True)
+    value = norm.blank_junk(value.cast(pl.String))
+    for column, expected in (rule.when or {}).items():
+        value = pl.when(pl.col(column) == expected).then(value)
+    return value
+
+
+def _parsed(name: str, rule: FieldRule, raw: pl.Expr) -> pl.Expr:
+    if rule.values is not None:
+        return raw.replace_strict(rule.values, default=None, return_dtype=pl.String)
+    if name in DATE_FIELDS:
+        formats = rule.formats or ("%Y-%m-%d",)
+        if name == "source_updated_at":
+            tries = [raw.str.to_datetime(f, strict=False, time_unit="us") for f in formats]
+            return pl.coalesce(tries)
+        return pl.coalesce([raw.str.to_date(f, strict=False) for f in formats])
+    return raw
+
+
+def _row_defects(frame: pl.DataFrame, mapping: SourceMapping) -> tuple[pl.DataFrame, pl.DataFrame]:
+    key = norm.blank_junk(pl.col(mapping.key).cast(pl.String))
+    frame = frame.with_row_index("_row_number", offset=1).with_columns(_key=key)
+    missing = pl.col("_key").is_null()
+    repeated = ~missing & ~pl.col("_key").is_first_distinct()
+    bad = frame.filter(missing | repeated).select(
+        source_system=pl.lit(mapping.source_system),
+        source_key=pl.col("_key"),
+        row_number=pl.col("_row_number"),
+        rule=pl.when(missing).then(pl.lit("key_missing")).otherwise(pl.lit("key_duplicate")),
+        detail=pl.when(missing)
+        .then(pl.lit(f"no value in key column {mapping.key}"))
+        .otherwise(pl.lit(f"key repeats an earlier row's {mapping.key}")),
+    )
+    return frame.filter(~(missing | repeated)), bad
+
+
+def standardize(frame: pl.DataFrame, mapping: SourceMapping) -> Staged:
+    """Map `frame` (one source dataset) onto the canonical model and add match columns."""
+    good, quarantine = _row_defects(frame, mapping)
+    fields = CANONICAL_FIELDS[mapping.entity]
+    raw = {name: _source_value(rule) for name, rule in mapping.fields.items()}
+    good = good.with_columns(**{f"_raw_{k}": v for k, v in raw.items()})
+    parsed = {k: _parsed(k, mapping.fields[k], pl.col(f"_raw_{k}")) for k in raw}
+    good = good.with_columns(**parsed)
+    defects = {
+        k: int(good.select((pl.col(f"_raw_{k}").is_not_null() & pl.col(k).is_null()).sum()).item())
+        for k in raw
+    }
+    absent = {k: pl.lit(None, pl.Date if k == "birth_date" else pl.String) for k in fields
+              if k not in raw}  # fmt: skip
+    if "source_updated_at" in absent:
+        absent["source_updated_at"] = pl.lit(None, pl.Datetime("us"))
+    records = good.with_columns(**absent).select(
+        pl.lit(mapping.source_system).alias("source_system"),
+        pl.col("_key").alias("source_key"),
+        *[pl.col(k) for k in fields],
+    )
+    records = _complete(records, mapping)
+    return Staged(_match_columns(records), quarantine.cast({"row_number": pl.Int64}), defects)
+
+
+def _split_full_name(layout: str | None) -> tuple[pl.Expr, pl.Expr]:
+    """(given, family) from full_name where given and family are both empty."""
+    full = pl.col("full_name").str.strip_chars()
+    tokens = full.str.split(" ")
+    given_first = (tokens.list.first(), tokens.list.slice(1).list.join(" "))
+    family_first = (tokens.list.last(), tokens.list.slice(0, tokens.list.len() - 1).list.join(" "))
+    if layout == "family_given":
+        return family_first
+    comma = full.str.split_exact(",", 1)
+    before, after = comma.struct.field("field_0"), comma.struct.field("field_1")
+    has_comma = full.str.contains(",")
+    given = pl.when(has_comma).then(after.str.strip_chars()).otherwise(given_first[0])
+    family = pl.when(has_comma).then(before.str.strip_chars()).otherwise(given_first[1])
+    return given, family
+
+
+def _complete(records: pl.DataFrame, mapping: SourceMapping) -> pl.DataFrame:
+    rule = mapping.fields.get("full_name")
+    given, family = _split_full_name(rule.layout if rule else None)
+    no_parts = pl.col("given_name").is_null() & pl.col("family_name").is_null()
+    person = pl.col("organization_name").is_null() | pl.col("given_name").is_not_null()
+    records = records.with_columns(
+        given_name=pl.when(no_parts).then(given).otherwise(pl.col("given_name")),
+        family_name=pl.when(no_parts).then(family).otherwise(pl.col("family_name")),
+        party_type=pl.coalesce(
+            pl.col("party_type"),
+            pl.when(person).then(pl.lit("person")).otherwise(pl.lit("organization")),
+        ),
+        country=pl.coalesce(norm.country(pl.col("country")), pl.lit(mapping.default_country)),
+    )
+    return records.with_columns(
+        full_name=pl.when(pl.col("party_type") == "person").then(
+            pl.coalesce(
+                pl.concat_str(
+                    ["given_name", "family_name"], separator=" ", ignore_nulls=True
+                ).replace("", None),
+                pl.col("full_name"),
+            )
+        ),
+        birth_date=pl.when(pl.col("birth_date") >= _EARLIEST_REAL_BIRTH).then(pl.col("birth_date")),
+    )
+
+
+def _match_columns(records: pl.DataFrame) -> pl.DataFrame:
+    """Normalised columns that blocking and comparisons read (`m_*`)."""
+    countries = records["country"].drop_nulls().unique().to_list()
+    codes = norm.calling_codes([c for c in countries if len(c) == 2])
+    person = pl.col("party_type") == "person"
+    records = records.with_columns(
+        m_given=pl.when(person).then(norm.person_name(pl.col("given_name"))),
+        m_family=pl.when(person).then(norm.person_name(pl.col("family_name"))),
+        m_generation=pl.when(person).then(
+            norm.generation(
+                pl.concat_str(
+                    ["given_name", "family_name", "full_name"], separator=" ", ignore_nulls=True
+                )
+            )
+        ),
+        m_email=norm.email(pl.col("email")),
+        m_phone=norm.phone(pl.col("phone"), pl.col("country"), codes),
+        m_postcode=norm.postcode(pl.col("postcode")),
+        m_city=norm.words(norm.fold(norm.blank_junk(pl.col("city")))),
+        m_address=norm.address_line(pl.col("address_line")),
+        m_tax_id=_tax_id(),
+    )
+    org = norm.organization_name(records["organization_name"])
+    return records.with_columns(
+        m_organization=pl.when(~person).then(pl.lit(org)),
+        # the address as written (lower case), not the gmail-folded matching form
+        email=pl.when(pl.col("m_email").is_not_null()).then(
+            pl.col("email").str.strip_chars().str.to_lowercase()
+        ),
+        phone=pl.col("m_phone"),
+    )
+
+
+def _tax_id() -> pl.Expr:
+    """Compact VAT/tax number with its country prefix ("DE 123 456789" -> "DE123456789")."""
+    text = norm.blank_junk(pl.col("tax_id")).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+    prefixed = text.str.contains(r"^[A-Z]{2}")
+    return pl.when(prefixed).then(text).otherwise(pl.col("country") + text)

@@ -1,0 +1,190 @@
+"""The matching core on tiny inline frames: staging, blocking, comparisons, EM, clustering."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.blocking import BlockingRule, PairBudgetExceeded, block, estimate_pairs
+from matching.cluster import components
+from matching.compare import compare
+from matching.mapping import FieldRule, SourceMapping
+from matching.score import Model, estimate_u, predict, train
+from matching.standardize import standardize
+
+BILLING = SourceMapping(
+    entity="customer",
+    source_system="billing",
+    key="cust_no",
+    fields={
+        "party_type": FieldRule(column="cust_type", values={"P": "person", "B": "organization"}),
+        "full_name": FieldRule(column="name", when={"cust_type": "P"}, layout="auto"),
+        "organization_name": FieldRule(column="name", when={"cust_type": "B"}),
+        "address_line": FieldRule(columns=("addr1", "addr2"), separator=", "),
+        "birth_date": FieldRule(column="dob", formats=("%d/%m/%Y", "%d.%m.%Y")),
+        "phone": FieldRule(column="tel"),
+        "country": FieldRule(column="country"),
+    },
+    default_country="GB",
+)
+
+
+def _billing() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "cust_no": ["1", "2", "3", "", "3", "6", "7"],
+            "cust_type": ["P", "P", "B", "P", "P", "Q", "P"],
+            "name": ["Smith, John", "Anna Maria Jones", "Acme Ltd", "Lost", "Dup", "Who", "Li"],
+            "addr1": ["1 High St", "2 Low Rd", None, None, None, None, None],
+            "addr2": ["Flat 2", None, None, None, None, None, None],
+            "dob": ["04/03/1978", "31.12.1980", None, None, None, "1978-03-04", "01/01/1900"],
+            "tel": ["020 7946 0958", None, None, None, None, None, None],
+            "country": ["GB", "Deutschland", None, None, None, None, None],
+        }
+    )
+
+
+def test_standardize_maps_splits_parses_and_quarantines() -> None:
+    staged = standardize(_billing(), BILLING)
+    quarantine = staged.quarantine.sort("row_number")
+    assert quarantine.select("row_number", "rule").rows() == [
+        (4, "key_missing"), (5, "key_duplicate"),
+    ]  # fmt: skip
+    r = staged.records
+    assert r["source_key"].to_list() == ["1", "2", "3", "6", "7"]
+    assert r.row(0, named=True) | {} == r.row(0, named=True)  # a dict of the first record
+    first = r.row(0, named=True)
+    assert (first["given_name"], first["family_name"]) == ("John", "Smith")
+    assert first["address_line"] == "1 High St, Flat 2"
+    assert first["birth_date"] == dt.date(1978, 3, 4)
+    assert first["phone"] == "+442079460958"
+    second = r.row(1, named=True)
+    assert (second["given_name"], second["family_name"]) == ("Anna", "Maria Jones")
+    assert second["birth_date"] == dt.date(1980, 12, 31) and second["country"] == "DE"
+    third = r.row(2, named=True)
+    assert third["party_type"] == "organization" and third["m_organization"] == "acme"
+    assert third["country"] == "GB"  # the mapping's default country
+    # "Q" has no party-type mapping and "1978-03-04" matches neither billing format: nulled,
+    # counted, and the record still resolves; 1900-01-01 is a placeholder, not a birth date
+    assert staged.field_defects["party_type"] == 1
+    assert staged.field_defects["birth_date"] == 1
+    assert r.row(3, named=True)["birth_date"] is None
+    assert r.row(4, named=True)["birth_date"] is None
+
+
+def test_legacy_layout_reads_family_name_first() -> None:
+    mapping = SourceMapping(
+        entity="customer", source_system="erp", key="k",
+        fields={"full_name": FieldRule(column="NAME1", layout="family_given")},
+    )  # fmt: skip
+    frame = pl.DataFrame({"k": ["a"], "NAME1": ["VAN DER BERG JAN"]})
+    row = standardize(frame, mapping).records.row(0, named=True)
+    assert (row["given_name"], row["family_name"]) == ("JAN", "VAN DER BERG")
+    assert row["m_given"] == "jan" and row["m_family"] == "van der berg"
+
+
+PEOPLE = pl.DataFrame(
+    {
+        "party_type": ["person"] * 6,
+        "m_given": ["john", "jon", "anna", "smith", "john", "mary"],
+        "m_family": ["smith", "smith", "jones", "john", "smith", "smith"],
+        "m_email": ["j@x.com", "j@x.com", None, "a@y.com", "z@x.com", None],
+        "m_phone": [None, None, None, None, None, None],
+        "m_postcode": ["AB1", "AB1", "CD2", "AB1", "EF3", "AB1"],
+        "m_address": ["1 high street"] * 6,
+        "m_city": ["leeds"] * 6,
+        "m_generation": [None, None, None, None, "junior", "senior"],
+        "birth_date": [dt.date(1978, 3, 4), dt.date(1978, 4, 3), None, dt.date(1978, 3, 4),
+                       dt.date(2001, 5, 6), dt.date(1978, 3, 5)],
+    }
+)  # fmt: skip
+
+
+def test_blocking_unions_rules_and_caps_big_blocks() -> None:
+    rules = [
+        BlockingRule("email", (pl.col("m_email"),)),
+        BlockingRule("family_postcode", (pl.col("m_family"), pl.col("m_postcode"))),
+    ]
+    blocked = block(PEOPLE, rules, max_block=50)
+    assert blocked.pairs.select("left", "right").rows() == [(0, 1), (0, 5), (1, 5)]
+    assert blocked.pairs["rules"].to_list()[0] == ["email", "family_postcode"]
+    capped = block(PEOPLE, rules, max_block=2)
+    report = {r["rule"]: r for r in capped.report.iter_rows(named=True)}
+    assert report["family_postcode"]["capped_blocks"] == 1
+    assert report["family_postcode"]["capped_records"] == 3
+    assert capped.pairs.select("left", "right").rows() == [(0, 1)]
+    assert estimate_pairs(PEOPLE, rules, 50) == 1 + 3
+    with pytest.raises(PairBudgetExceeded, match="about 4 candidate pairs"):
+        block(PEOPLE, rules, pair_budget=3)
+
+
+def test_comparison_levels_by_hand() -> None:
+    left, right = np.array([0, 0, 0, 4]), np.array([1, 3, 2, 5])
+    levels = compare(PEOPLE, left, right, "person")
+    # john/jon: close given, exact family; john smith vs "smith john": swapped, both exact
+    assert levels["name_given"].tolist() == [2, 3, 0, 0]
+    assert levels["name_family"].tolist() == [3, 3, 0, 3]
+    # 1978-03-04 vs 1978-04-03: day and month swapped -> typo; vs null -> no evidence
+    assert levels["birth_date"].tolist() == [1, 2, -1, 0]
+    assert levels["email"].tolist() == [2, 0, -1, -1]
+    assert levels["generation"].tolist() == [-1, -1, -1, 0]  # Jr vs Sr: stated and different
+    assert levels["postcode"].tolist() == [2, 2, 0, 0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=12))
+def test_comparisons_are_symmetric(pairs: list[tuple[int, int]]) -> None:
+    left = np.array([a for a, _ in pairs])
+    right = np.array([b for _, b in pairs])
+    forward = compare(PEOPLE, left, right, "person")
+    backward = compare(PEOPLE, right, left, "person")
+    for name, values in forward.items():
+        assert values.tolist() == backward[name].tolist(), name
+
+
+def test_em_recovers_known_parameters() -> None:
+    # two comparisons with three levels; matches mostly agree, non-matches mostly disagree
+    from matching.compare import Comparison
+
+    comps = (Comparison("a", ("no", "some", "yes")), Comparison("b", ("no", "some", "yes")))
+    rng = np.random.default_rng(0)
+    m_true, u_true = np.array([0.05, 0.15, 0.80]), np.array([0.90, 0.08, 0.02])
+    n_match, n_non = 4_000, 6_000
+    levels = {
+        c.name: np.concatenate([rng.choice(3, n_match, p=m_true), rng.choice(3, n_non, p=u_true)])
+        for c in comps
+    }
+    random_levels = {c.name: rng.choice(3, 50_000, p=u_true) for c in comps}
+    u = estimate_u(comps, random_levels)
+    model = train(comps, [(levels, frozenset({"b"})), (levels, frozenset({"a"}))], u, levels,
+                  n_records=20_000)  # fmt: skip
+    for c in comps:
+        assert np.allclose(model.m[c.name], m_true, atol=0.03), model.m[c.name]
+        assert np.allclose(model.u[c.name], u_true, atol=0.01)
+    weight, probability = predict(model, {"a": np.array([2, 0]), "b": np.array([2, 0])})
+    expected = 2 * (np.log2(0.80 / 0.02) - np.log2(0.05 / 0.90))  # yes+yes vs no+no
+    assert weight[0] - weight[1] == pytest.approx(expected, abs=1.5)
+    assert probability[0] > probability[1]
+    assert isinstance(model, Model) and model.weights()["a"][0] < 0 < model.weights()["a"][2]
+
+
+def test_components_by_hand() -> None:
+    labels = components(6, np.array([0, 1, 4]), np.array([1, 2, 5]))
+    assert labels.tolist() == [0, 0, 0, 1, 2, 2]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), max_size=20), st.randoms())
+def test_components_do_not_depend_on_pair_order(pairs, random) -> None:
+    shuffled = pairs[:]
+    random.shuffle(shuffled)
+    a = components(10, np.array([p[0] for p in pairs], int), np.array([p[1] for p in pairs], int))
+    b = components(10, np.array([p[0] for p in shuffled], int),
+                   np.array([p[1] for p in shuffled], int))  # fmt: skip
+    same_a = a[:, None] == a[None, :]
+    assert (same_a == (b[:, None] == b[None, :])).all()
