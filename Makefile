@@ -24,9 +24,13 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-# The main job. Until the matching pipeline lands it (re)generates the sample data.
+# The main job on the default project (the repository root over data/samples/).
 run: $(STAMP)
-	$(BIN)/mdm generate --entities $(SAMPLE_ENTITIES) --seed $(SAMPLE_SEED) --out data/samples
+	$(BIN)/mdm run
+
+# Regenerate the committed sample (a test checks it equals what the generator writes).
+sample: $(STAMP)
+	$(BIN)/mdm generate --entities $(SAMPLE_ENTITIES) --seed $(SAMPLE_SEED) --out data/samples --data-only
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -53,4 +57,5 @@ clean:
 ui: $(STAMP)
 	mkdir -p warehouse/.dagster
 	printf 'telemetry:\n  enabled: false\n' > warehouse/.dagster/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/warehouse/.dagster $(BIN)/dagster dev -w workspace.yaml
+	MDM_WAREHOUSE=$(CURDIR)/warehouse DAGSTER_HOME=$(CURDIR)/warehouse/.dagster \
+		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1

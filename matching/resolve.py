@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .blocking import BlockingRule, block
+from .blocking import Blocked, BlockingRule, block
 from .cluster import components
 from .compare import COMPARISONS, compare
 from .score import Model, estimate_u, predict, train
@@ -93,43 +93,73 @@ def _random_pairs(rows: np.ndarray, k: int, rng: np.random.Generator):
     return left[keep], right[keep]
 
 
-def resolve(records: pl.DataFrame, settings: Settings = Settings()) -> Resolution:
-    """Resolve `records` (staged, with `m_*` columns) into clusters."""
-    rng = np.random.default_rng(settings.seed)
-    parts, reports, models = [], [], {}
+def candidates(records: pl.DataFrame, settings: Settings = Settings()) -> Blocked:
+    """Candidate pairs (`left`, `right` record rows, `party`, `rules`) and the blocking report;
+    persons and organisations are blocked apart and never paired with each other."""
     party = records["party_type"].to_numpy()
-    for kind, comparisons in COMPARISONS.items():
+    pairs, reports = [], []
+    for kind in COMPARISONS:
         rows = np.flatnonzero(party == kind)
         if len(rows) < 2:
             continue
-        subset = records[rows]
-        blocked = block(
-            subset, BLOCKING[kind], max_block=settings.max_block, pair_budget=settings.pair_budget
-        )
+        blocked = block(records[rows], BLOCKING[kind], max_block=settings.max_block,
+                        pair_budget=settings.pair_budget)  # fmt: skip
         reports.append(blocked.report.with_columns(party=pl.lit(kind)))
-        left = rows[blocked.pairs["left"].to_numpy()]
-        right = rows[blocked.pairs["right"].to_numpy()]
+        pairs.append(blocked.pairs.with_columns(
+            left=pl.Series(rows[blocked.pairs["left"].to_numpy()]),
+            right=pl.Series(rows[blocked.pairs["right"].to_numpy()]),
+            party=pl.lit(kind),
+        ))  # fmt: skip
+    empty = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64, "rules": pl.List(pl.String),
+                                 "party": pl.String})  # fmt: skip
+    return Blocked(
+        pl.concat(pairs, how="vertical_relaxed") if pairs else empty,
+        pl.concat(reports) if reports else pl.DataFrame(),
+    )
+
+
+def score(
+    records: pl.DataFrame, pairs: pl.DataFrame, settings: Settings = Settings()
+) -> tuple[pl.DataFrame, dict[str, Model]]:
+    """Comparison levels, match weight and probability for every candidate pair."""
+    rng = np.random.default_rng(settings.seed)
+    party = records["party_type"].to_numpy()
+    scored, models = [], {}
+    for kind, comparisons in COMPARISONS.items():
+        subset = pairs.filter(pl.col("party") == kind)
+        rows = np.flatnonzero(party == kind)
+        if subset.height == 0:
+            continue
+        left, right = subset["left"].to_numpy(), subset["right"].to_numpy()
         levels = compare(records, left, right, kind)
         rl, rr = _random_pairs(rows, min(settings.random_pairs, len(rows) ** 2), rng)
         u = estimate_u(comparisons, compare(records, rl, rr, kind))
-        rules = blocked.pairs["rules"]
         sessions = []
         for rule in TRAINING_SESSIONS[kind]:
-            mask = rules.list.contains(rule).to_numpy()
-            sessions.append(({k: v[mask] for k, v in levels.items()}, FORCED[rule]))
+            mask = subset["rules"].list.contains(rule).to_numpy()
+            if mask.any():
+                sessions.append(({k: v[mask] for k, v in levels.items()}, FORCED[rule]))
         model = train(comparisons, sessions, u, levels, len(rows))
         weight, probability = predict(model, levels)
         models[kind] = model
-        parts.append(pl.DataFrame({
-            "left": left, "right": right, "party": kind,
-            **{f"level_{k}": v for k, v in levels.items()},
-            "weight": weight, "probability": probability,
-        }).with_columns(rules=blocked.pairs["rules"]))  # fmt: skip
-    pairs = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
-    strong = pairs.filter(pl.col("probability") >= settings.threshold) if parts else pairs
-    cluster = components(
-        records.height,
-        strong["left"].to_numpy() if parts else np.array([], np.int64),
-        strong["right"].to_numpy() if parts else np.array([], np.int64),
-    )
-    return Resolution(pairs, cluster, models, pl.concat(reports) if reports else pl.DataFrame())
+        scored.append(subset.with_columns(
+            **{f"level_{k}": pl.Series(v) for k, v in levels.items()},
+            weight=pl.Series(weight), probability=pl.Series(probability),
+        ))  # fmt: skip
+    return (pl.concat(scored, how="diagonal_relaxed") if scored else pairs), models
+
+
+def cluster(n_records: int, scored: pl.DataFrame, threshold: float) -> np.ndarray:
+    """Cluster label per record: connected components of pairs at or above `threshold`."""
+    strong = scored.filter(pl.col("probability") >= threshold)
+    return components(n_records, strong["left"].to_numpy(), strong["right"].to_numpy())
+
+
+def resolve(records: pl.DataFrame, settings: Settings = Settings()) -> Resolution:
+    """Resolve `records` (staged, with `m_*` columns) into clusters: all three steps."""
+    blocked = candidates(records, settings)
+    scored, models = score(records, blocked.pairs, settings)
+    if "probability" not in scored.columns:
+        scored = scored.with_columns(probability=pl.lit(0.0))
+    return Resolution(scored, cluster(records.height, scored, settings.threshold), models,
+                      blocked.report)  # fmt: skip

@@ -36,11 +36,89 @@ def _generate(args: argparse.Namespace) -> int:
             rates,
             progress=lambda done, total: bar.update(task, completed=done),
         )
+    if not args.data_only:
+        from pipelines.generator.project import write_project
+
+        write_project(args.out)
     if not args.quiet:
         elapsed = time.perf_counter() - started
-        print(f"wrote {args.out} in {elapsed:.1f} s")
+        print(
+            f"wrote {args.out} (a project folder: mdm run --project {args.out}) in {elapsed:.1f} s"
+        )
         for name, rows in counts.items():
             print(f"  {name:<28} {rows:>12,} rows")
+    return 0
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.graph import JOB, build_definitions, instance_for
+
+    started = time.perf_counter()
+    warehouse = args.warehouse.resolve()
+    defs = build_definitions(args.project, str(warehouse))
+    result = defs.resolve_job_def(JOB).execute_in_process(
+        instance=instance_for(warehouse),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+    )
+    elapsed = time.perf_counter() - started
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                message = event.step_failure_data.error.message.strip()
+                print(f"mdm run: step {event.step_key} failed: {message}", file=sys.stderr)
+        return 1
+    database = warehouse / "mdm.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        golden = con.execute("SELECT count(*) FROM golden.customer").fetchall()[0][0]
+        records = con.execute("SELECT count(*) FROM golden.xref").fetchall()[0][0]
+        per_source = con.execute(
+            "SELECT source_system, count(*) FROM golden.xref GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        pairs = con.execute("SELECT count(*) FROM match.pairs_customer").fetchall()[0][0]
+    print(f"mdm run: {args.project} -> {database} in {elapsed:.1f} s (run {result.run_id})")
+    print("  records in: " + ", ".join(f"{s} {n:,}" for s, n in per_source) + f" ({records:,})")
+    print(f"  candidate pairs scored: {pairs:,}")
+    print(f"  golden customers: {golden:,}")
+    print(f'  query: duckdb {database} "SELECT * FROM golden.customer LIMIT 10"')
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    import duckdb
+    import polars as pl
+
+    from matching.evaluate import evaluate
+
+    database = args.warehouse / "mdm.duckdb"
+    if not database.exists():
+        print(f"mdm evaluate: no published database at {database}; run `mdm run` first",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    with duckdb.connect(str(database), read_only=True) as con:
+        xref = con.sql(
+            "SELECT source_system, source_key, golden_id FROM golden.xref "
+            "WHERE entity = ? AND valid_to IS NULL",
+            params=[args.entity],
+        ).pl()
+    truth = pl.read_csv(args.truth, infer_schema=False)
+    result = evaluate(xref, truth)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"{args.entity}: {result.truth_records:,} truth records, "
+              f"{result.missing_records:,} missing from xref (scored as singletons)")  # fmt: skip
+        print(f"  pairwise  precision {result.pairwise_precision:.4f}  "
+              f"recall {result.pairwise_recall:.4f}  F1 {result.pairwise_f1:.4f}")  # fmt: skip
+        print(f"  B-cubed   precision {result.bcubed_precision:.4f}  "
+              f"recall {result.bcubed_recall:.4f}  F1 {result.bcubed_f1:.4f}")  # fmt: skip
     return 0
 
 
@@ -68,7 +146,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a corruption rate, e.g. --rate given_typo=0.1 (repeatable; see README)",
     )
     gen.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    gen.add_argument(
+        "--data-only",
+        action="store_true",
+        help="write only the extracts and truth, not a project folder (contracts/, ownership.yaml)",
+    )
     gen.set_defaults(func=_generate)
+
+    run = commands.add_parser(
+        "run",
+        help="run the whole pipeline on a project folder and publish the golden tables",
+        description="Land, standardise, match and publish every entity of a project folder "
+        "(contracts/, ownership.yaml, optional matching.yaml) into the warehouse.",
+    )
+    run.add_argument("--project", type=Path, default=ROOT, help="project folder (default: repo)")
+    run.add_argument("--warehouse", type=Path, default=Path("warehouse"),
+                     help="warehouse folder (default: ./warehouse)")  # fmt: skip
+    run.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    run.set_defaults(func=_run)
+
+    ev = commands.add_parser(
+        "evaluate",
+        help="precision, recall and F1 of the published cross-reference against a truth file",
+        description="Pairwise and B-cubed precision, recall and F1 of golden.xref against a "
+        "truth file (source_system, source_key, entity_id). Truth records missing from the "
+        "cross-reference count as singletons.",
+    )
+    ev.add_argument("--truth", type=Path, required=True, help="truth CSV")
+    ev.add_argument("--entity", default="customer", choices=("customer",))
+    ev.add_argument("--warehouse", type=Path, default=Path("warehouse"))
+    ev.add_argument("--json", action="store_true", help="machine-readable output")
+    ev.set_defaults(func=_evaluate)
     return parser
 
 

@@ -1,10 +1,11 @@
-"""What `dagster dev` loads (workspace.yaml).
+"""What `dagster dev` loads (workspace.yaml): the default project, or the folder named by
+MDM_PROJECT. This is the one place the environment shapes the asset graph."""
 
-The asset graph will be built by a function from an MDM project folder (DESIGN.md: the default
-is the repository root, or the folder named by MDM_PROJECT); the matching pipeline's assets land
-with the golden-customer work. Until then the code location loads and holds no assets.
-"""
+import os
+from pathlib import Path
 
-import dagster as dg
+from pipelines.graph import build_definitions
 
-defs = dg.Definitions()
+PROJECT = Path(os.environ.get("MDM_PROJECT", Path(__file__).resolve().parent.parent))
+
+defs = build_definitions(PROJECT)

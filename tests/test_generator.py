@@ -48,7 +48,7 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
     files = _files(tmp_path)
     assert files == _files(sample)
     _, mismatch, errors = filecmp.cmpfiles(sample, tmp_path, files, shallow=False)
-    assert mismatch == [] and errors == [], "run `make run` to regenerate data/samples"
+    assert mismatch == [] and errors == [], "run `make sample` to regenerate data/samples"
     assert manifest["rates"] == Rates().model_dump(), "the sample must use the default rates"
     size = sum((sample / f).stat().st_size for f in files)
     assert size < 5_000_000

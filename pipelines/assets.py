@@ -1,0 +1,240 @@
+"""The asset graph, built from a project folder: one `raw/` asset per source contract, then
+staged -> candidates -> scored -> clusters -> golden per entity.
+
+Each asset reads its inputs' Parquet files from the warehouse and writes its own; the logic is
+in `matching`, the assets only move data and report what a data engineer wants to see.
+"""
+
+import time
+from datetime import UTC, datetime
+
+import dagster as dg
+import numpy as np
+import polars as pl
+from dagster import AssetExecutionContext
+
+from matching import golden as golden_lib
+from matching.mapping import CUSTOMER_FIELDS
+from matching.resolve import candidates, cluster, score
+from matching.standardize import standardize
+
+from .contracts import Project, SourceContract
+from .settings import MatchSettings
+from .warehouse import WarehouseResource
+
+ENTITY = "customer"
+GOLDEN_ATTRIBUTES = [f for f in CUSTOMER_FIELDS if f not in ("source_updated_at", "region")]
+ID_PREFIX = {"customer": "CUS"}
+
+
+def _owners(project: Project, team: str) -> list[str]:
+    return list(project.ownership.team(team).owners)
+
+
+def read_source(contract: SourceContract) -> pl.DataFrame:
+    """A source extract as landed: every column text, as the contract's server describes it."""
+    server = contract.server
+    if server.format == "parquet":
+        return pl.read_parquet(server.path).with_columns(pl.all().cast(pl.String))
+    return pl.read_csv(
+        server.path,
+        separator=server.delimiter or ",",
+        encoding="utf8" if server.encoding.lower().replace("-", "") == "utf8" else server.encoding,
+        infer_schema=False,
+    )
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join([head, rule, *rows])
+
+
+def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinition:
+    name = f"{contract.source_system}_{contract.object_name}"
+
+    @dg.asset(
+        key=dg.AssetKey(["raw", name]),
+        group_name=contract.entity,
+        owners=_owners(project, contract.team),
+        kinds={"polars", "parquet"},
+        description=f"{contract.name}: the extract as landed, with _ingested_at and _row_hash.",
+    )
+    def raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        frame = read_source(contract)
+        frame = frame.with_columns(
+            _ingested_at=pl.lit(datetime.now(UTC)),
+            _row_hash=pl.concat_str(pl.all().fill_null(""), separator="\x1f").hash(),
+        )
+        frame.write_parquet(warehouse.intermediate("raw", name))
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": frame.height,
+            "source_file": dg.MetadataValue.path(str(contract.server.path)),
+            "columns": frame.width - 2,
+        })  # fmt: skip
+
+    return raw
+
+
+def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsDefinition]:
+    sources = [c for c in project.sources if c.entity == ENTITY]
+    golden_contract = next(c for c in project.golden if c.entity == ENTITY)
+    owners = _owners(project, golden_contract.team)
+    entity_settings = getattr(settings, ENTITY)
+    match_settings = entity_settings.to_matching()
+    raw_keys = [dg.AssetKey(["raw", f"{c.source_system}_{c.object_name}"]) for c in sources]
+    common = {"group_name": ENTITY, "owners": owners}
+
+    @dg.asset(key=dg.AssetKey(["staged", ENTITY]), deps=raw_keys, kinds={"polars", "parquet"},
+              description=f"Source {ENTITY} records mapped to the canonical model, standardised.",
+              **common)  # fmt: skip
+    def staged(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        parts, quarantined, per_source, defects = [], [], {}, {}
+        for contract in sources:
+            name = f"{contract.source_system}_{contract.object_name}"
+            raw = pl.read_parquet(warehouse.intermediate("raw", name)).drop(
+                "_ingested_at", "_row_hash"
+            )
+            result = standardize(raw, contract.mapping)
+            parts.append(result.records)
+            quarantined.append(result.quarantine)
+            per_source[name] = result.records.height
+            defects.update({f"{name}.{k}": v for k, v in result.field_defects.items() if v})
+        records = pl.concat(parts, how="vertical_relaxed")
+        records.write_parquet(warehouse.intermediate("staged", ENTITY))
+        quarantine = pl.concat(quarantined, how="vertical_relaxed")
+        quarantine.write_parquet(warehouse.intermediate("quarantine", ENTITY))
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": records.height,
+            "quarantined_rows": quarantine.height,
+            "records_per_source": dg.MetadataValue.json(per_source),
+            "nulled_field_values": dg.MetadataValue.json(defects),
+        })  # fmt: skip
+
+    @dg.asset(key=dg.AssetKey(["candidates", ENTITY]), deps=[staged.key],
+              kinds={"polars", "parquet"},
+              description="Candidate pairs from several blocking keys (self-joins, capped blocks).",
+              **common)  # fmt: skip
+    def candidate_pairs(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        records = pl.read_parquet(warehouse.intermediate("staged", ENTITY))
+        blocked = candidates(records, match_settings)
+        blocked.pairs.write_parquet(warehouse.intermediate("candidates", ENTITY))
+        n = records.height
+        all_pairs = n * (n - 1) // 2
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": blocked.pairs.height,
+            "candidate_pairs": blocked.pairs.height,
+            "reduction_ratio": 1.0 - blocked.pairs.height / all_pairs if all_pairs else 1.0,
+            "capped_blocks": int(blocked.report["capped_blocks"].sum())
+            if blocked.report.height else 0,
+            "blocking_rules": dg.MetadataValue.md(_markdown(blocked.report)),
+        })  # fmt: skip
+
+    @dg.asset(key=dg.AssetKey(["scored", ENTITY]), deps=[candidate_pairs.key],
+              kinds={"polars", "parquet"},
+              description="Fellegi-Sunter comparison levels, match weight and probability per "
+              "candidate pair; m/u estimated by EM.", **common)  # fmt: skip
+    def scored(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        records = pl.read_parquet(warehouse.intermediate("staged", ENTITY))
+        pairs = pl.read_parquet(warehouse.intermediate("candidates", ENTITY))
+        started = time.perf_counter()
+        result, models = score(records, pairs, match_settings)
+        elapsed = time.perf_counter() - started
+        result.write_parquet(warehouse.intermediate("scored", ENTITY))
+        weights = pl.DataFrame([
+            {"party": party, "comparison": name, "level": i, "weight_bits": round(float(w), 2)}
+            for party, model in models.items()
+            for name, values in model.weights().items()
+            for i, w in enumerate(values)
+        ])  # fmt: skip
+        above = (
+            int((result["probability"] >= match_settings.threshold).sum()) if result.height else 0
+        )
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": result.height,
+            "pairs_per_second": result.height / elapsed if elapsed else 0.0,
+            "pairs_above_threshold": above,
+            "match_weights": dg.MetadataValue.md(_markdown(weights)) if weights.height else "",
+        })  # fmt: skip
+
+    @dg.asset(key=dg.AssetKey(["clusters", ENTITY]), deps=[scored.key],
+              kinds={"scipy", "parquet"},
+              description="Connected components of the records joined by pairs at or above "
+              "the match threshold.", **common)  # fmt: skip
+    def clusters(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        records = pl.read_parquet(warehouse.intermediate("staged", ENTITY))
+        result = pl.read_parquet(warehouse.intermediate("scored", ENTITY))
+        labels = cluster(records.height, result, match_settings.threshold)
+        pl.DataFrame({"cluster": labels}).write_parquet(warehouse.intermediate("clusters", ENTITY))
+        sizes = pl.Series(np.bincount(labels)) if len(labels) else pl.Series([], dtype=pl.Int64)
+        histogram = (
+            sizes.value_counts()
+            .sort(sizes.name)
+            .rename({sizes.name: "cluster_size", "count": "clusters"})
+        )
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": int(sizes.len()),
+            "clusters": int(sizes.len()),
+            "largest_cluster": int(sizes.max() or 0),
+            "cluster_sizes": dg.MetadataValue.md(_markdown(histogram)),
+        })  # fmt: skip
+
+    @dg.asset(key=dg.AssetKey(["golden", ENTITY]), deps=[clusters.key],
+              kinds={"duckdb", "parquet"},
+              description=f"Golden {ENTITY} records with cross-reference and lineage, published "
+              f"to golden.{ENTITY}, golden.xref, golden.lineage and match.pairs_{ENTITY}.",
+              **common)  # fmt: skip
+    def golden(context: AssetExecutionContext, warehouse: WarehouseResource):
+        records = pl.read_parquet(warehouse.intermediate("staged", ENTITY))
+        result = pl.read_parquet(warehouse.intermediate("scored", ENTITY))
+        labels = pl.read_parquet(warehouse.intermediate("clusters", ENTITY))["cluster"].to_numpy()
+        n_clusters = int(labels.max()) + 1 if len(labels) else 0
+        ids = golden_lib.mint_ids(n_clusters, ID_PREFIX[ENTITY], np.random.default_rng())
+        table, xref, lineage = golden_lib.build(
+            records, labels, result, threshold=match_settings.threshold,
+            attributes=GOLDEN_ATTRIBUTES,
+            survivorship=entity_settings.survivorship.to_matching(), golden_ids=ids,
+        )  # fmt: skip
+        now = datetime.now(UTC)
+        table = table.with_columns(valid_from=pl.lit(now), version=pl.lit(1))
+        xref = xref.select(pl.lit(ENTITY).alias("entity"), *xref.columns).with_columns(
+            valid_from=pl.lit(now), valid_to=pl.lit(None, pl.Datetime("us", "UTC"))
+        )
+        lineage = lineage.select(pl.lit(ENTITY).alias("entity"), *lineage.columns)
+        key_of = records.select("source_system", "source_key").with_row_index("row")
+        pairs = result.join(
+            key_of.rename(
+                {"row": "left", "source_system": "left_system", "source_key": "left_key"}
+            ),
+            on="left",
+        )
+        pairs = pairs.join(
+            key_of.rename(
+                {"row": "right", "source_system": "right_system", "source_key": "right_key"}
+            ),
+            on="right",
+        )
+        pairs = pairs.drop("left", "right").with_columns(pl.col("rules").list.join(","))
+        path = warehouse.publish({
+            f"golden.{ENTITY}": table,
+            "golden.xref": xref,
+            "golden.lineage": lineage,
+            f"match.pairs_{ENTITY}": pairs,
+        }, context.run_id)  # fmt: skip
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": table.height,
+            "golden_records": table.height,
+            "xref_rows": xref.height,
+            "lineage_rows": lineage.height,
+            "source_records": records.height,
+            "database": dg.MetadataValue.path(str(path)),
+        })  # fmt: skip
+
+    return [staged, candidate_pairs, scored, clusters, golden]
+
+
+def build_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsDefinition]:
+    """Every asset of `project`: raw per source contract, then the entity chain."""
+    raw = [_raw_asset(project, c) for c in project.sources]
+    return [*raw, *_entity_assets(project, settings)]

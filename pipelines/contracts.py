@@ -1,0 +1,793 @@
+"""A project's data contracts (`contracts/*.odcs.yaml`), parsed once into validated objects.
+
+Each file is checked three ways, in order, and every error names the file, the place in it and
+what is wrong (``contracts/erp_partners.odcs.yaml: schema[0].properties[3].logicalTyp: ...``):
+
+1. against the JSON schema bundled with `open-data-contract-standard` (Draft 2019-09), because
+   the package's pydantic model ignores unknown keys below the top level, so a misspelt
+   ``logicalTyp`` would otherwise pass silently;
+2. with that pydantic model (`OpenDataContractStandard`), which gives typed access;
+3. against what this pipeline needs: a `team` that ownership.yaml defines (there is no default
+   owner), a local csv/parquet server for a source, and an `mdm.mapping` whose every column is a
+   property of the contract and whose key is a required primary key.
+
+Contracts are ODCS v3.2.0 (v3.1.0 is accepted too): 3.2.0 is the first version in which a
+`local` server can state its `encoding`. What ODCS has no field for lives in custom properties
+whose names start with ``mdm.``:
+
+- contract ``customProperties``: ``mdm.role`` (``source`` or ``golden``) and, for a source,
+  ``mdm.mapping`` (a `matching.mapping.SourceMapping` written as a YAML mapping);
+- the server's ``customProperties``: ``mdm.delimiter`` for csv (ODCS's server ``delimiter``
+  exists only for JSON documents on object stores).
+
+A golden contract names its published table in ``schema[0].physicalName`` (``golden.customer``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import functools
+import importlib.resources
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast, get_args
+
+import yaml
+from jsonschema import Draft201909Validator, ValidationError
+from jsonschema.exceptions import best_match
+from open_data_contract_standard.model import OpenDataContractStandard
+from pydantic import ValidationError as PydanticValidationError
+
+from matching.mapping import CANONICAL_FIELDS, Entity, FieldRule, SourceMapping
+
+from .ownership import Ownership, load_ownership
+
+API_VERSIONS = ("v3.1.0", "v3.2.0")  # 3.1.0 introduced the `team` object we read the name from
+CONTRACTS_DIR = "contracts"
+CONTRACT_GLOB = "*.odcs.yaml"
+OWNERSHIP_FILE = "ownership.yaml"
+
+ROLE = "mdm.role"
+MAPPING = "mdm.mapping"
+DELIMITER = "mdm.delimiter"
+# Where each mdm.* custom property may stand; anything else under mdm.* is a typo.
+_MDM_PROPERTIES = {"contract": (ROLE, MAPPING), "server": (DELIMITER,)}
+
+# libyaml's loader when PyYAML was built with it: the pure-Python one takes ~0.1 s a contract.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Role = Literal["source", "golden"]
+FileFormat = Literal["csv", "parquet"]
+PII_TAG = "pii"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one contract file."""
+
+    file: str
+    place: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.place}: {self.message}"
+
+
+class ContractError(ValueError):
+    """One or more contracts are invalid; `problems` lists each, naming file and place."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class ContractProperty:
+    """One property (column) of a contract's schema object."""
+
+    name: str
+    logical_type: str
+    required: bool
+    unique: bool
+    primary_key: bool
+    classification: str | None
+    pii: bool  # tagged `pii`; such a property always has a classification
+    logical_type_options: Mapping[str, Any]
+    quality: tuple[Mapping[str, Any], ...]  # ODCS quality rules as written, for the checks
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """Where a source extract lies and how to read it."""
+
+    path: Path  # resolved against the project folder
+    declared_path: str  # as the contract writes it
+    format: FileFormat
+    delimiter: str | None  # csv only
+    encoding: str
+
+
+@dataclass(frozen=True)
+class _ContractBase:
+    file: Path
+    id: str
+    name: str
+    version: str
+    team: str  # a team of ownership.yaml
+    object_name: str  # schema[0].name
+    properties: tuple[ContractProperty, ...]
+    quality: tuple[Mapping[str, Any], ...]  # schema-level rules (rowCount, ...)
+
+    @property
+    def pii(self) -> dict[str, str]:
+        """Classification of every PII property, by property name."""
+        return {p.name: p.classification or "" for p in self.properties if p.pii}
+
+    def property_named(self, name: str) -> ContractProperty:
+        """The property called `name` (KeyError if the contract has none)."""
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.file}: no property {name!r}")
+
+
+@dataclass(frozen=True)
+class SourceContract(_ContractBase):
+    """A source dataset: where it is, its columns, and how they map to the canonical model."""
+
+    server: LocalServer
+    mapping: SourceMapping
+    role: Literal["source"] = field(default="source", init=False)
+
+    @property
+    def entity(self) -> Entity:
+        return self.mapping.entity
+
+    @property
+    def source_system(self) -> str:
+        return self.mapping.source_system
+
+    @property
+    def key(self) -> str:
+        return self.mapping.key
+
+
+@dataclass(frozen=True)
+class GoldenContract(_ContractBase):
+    """A published golden table (``golden.<entity>``) and its columns."""
+
+    table: str
+    entity: Entity
+    role: Literal["golden"] = field(default="golden", init=False)
+
+
+Contract = SourceContract | GoldenContract
+
+
+@dataclass(frozen=True)
+class Project:
+    """An MDM project folder, loaded: its ownership and every contract."""
+
+    folder: Path
+    ownership: Ownership
+    contracts: tuple[Contract, ...]
+
+    @property
+    def sources(self) -> tuple[SourceContract, ...]:
+        return tuple(c for c in self.contracts if isinstance(c, SourceContract))
+
+    @property
+    def golden(self) -> tuple[GoldenContract, ...]:
+        return tuple(c for c in self.contracts if isinstance(c, GoldenContract))
+
+
+# --- JSON schema -----------------------------------------------------------------------------
+
+
+@functools.cache
+def _odcs_schema() -> dict[str, Any]:
+    text = (importlib.resources.files("open_data_contract_standard") / "schema.json").read_text(
+        encoding="utf-8"
+    )
+    return json.loads(text)
+
+
+@functools.cache
+def _validator() -> Draft201909Validator:
+    schema = _odcs_schema()
+    # The schema declares Draft 2019-09; `unevaluatedProperties` (its typo guard) needs it.
+    return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
+
+
+@functools.cache
+def _odcs_field_names() -> frozenset[str]:
+    """Every field name the standard defines anywhere: for "did you mean" hints, and to tell a
+    typo from a known field that a failed sibling rule left unevaluated."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict):
+                names.update(props)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(_odcs_schema())
+    return frozenset(names)
+
+
+def place_of(path: Iterable[str | int]) -> str:
+    """A document path as a readable place: ['schema', 0, 'properties', 3] ->
+    'schema[0].properties[3]'."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _unexpected(error: ValidationError) -> list[str]:
+    """The keys an additional/unevaluatedProperties error complains about."""
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    allowed: set[str] = set()
+    if error.validator == "additionalProperties":
+        allowed = set((error.schema or {}).get("properties", {}))
+    return [k for k in instance if k not in allowed and f"'{k}'" in error.message]
+
+
+def _schema_problems(document: Any, file: str) -> list[Problem]:
+    errors = list(_validator().iter_errors(document))
+    by_path: dict[tuple[str | int, ...], list[ValidationError]] = {}
+    for error in errors:
+        by_path.setdefault(tuple(error.absolute_path), []).append(error)
+    problems: list[Problem] = []
+    for path, here in sorted(by_path.items(), key=lambda kv: [str(p) for p in kv[0]]):
+        noisy = any(e.validator != "unevaluatedProperties" for e in here)
+        for error in here:
+            problems.extend(_describe(error, path, file, noisy=noisy))
+    return list(dict.fromkeys(problems))  # the same complaint can come from two branches
+
+
+def _describe(
+    error: ValidationError, path: tuple[str | int, ...], file: str, *, noisy: bool
+) -> list[Problem]:
+    known = _odcs_field_names()
+    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+        keys = _unexpected(error)
+        if noisy and error.validator == "unevaluatedProperties":
+            # When another rule failed on this object, JSON schema also reports the fields that
+            # rule would have allowed; only keys the standard has nowhere are real typos.
+            keys = [k for k in keys if k not in known]
+        return [
+            Problem(
+                file,
+                place_of((*path, k)),
+                f"is not a field ODCS allows here{_did_you_mean(k, known)}",
+            )
+            for k in keys
+        ]
+    instance = error.instance
+    if (
+        error.validator == "required"
+        and isinstance(instance, dict)
+        and "logicalType" not in instance
+        and "map" in error.message
+    ):
+        # ODCS 3.2.0's schema demands `map` from any property without a logicalType (its
+        # `if logicalType == map` holds vacuously); the real gap is the missing logicalType.
+        return [Problem(file, place_of(path), "needs a logicalType")]
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        if all(c.validator == "required" for c in error.context):
+            options = ", ".join(sorted({str(c.validator_value[0]) for c in error.context}))
+            return [Problem(file, place_of(path), f"needs one of {options}")]
+        if all(c.validator == "type" for c in error.context):
+            types = " or ".join(sorted({str(c.validator_value) for c in error.context}))
+            return [Problem(file, place_of(path), f"{instance!r} must be of type {types}")]
+        error = best_match(error.context)
+        path = tuple(error.absolute_path)
+        if error.validator in ("additionalProperties", "unevaluatedProperties"):
+            return _describe(error, path, file, noisy=False)
+    message = error.message
+    if error.validator == "type" and error.validator_value == "string":
+        # YAML reads 1.0, 2024-01-01 and no as a number, a date and a boolean
+        message += f" (quote it in YAML: '{error.instance}')"
+    return [Problem(file, place_of(path), message)]
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, file: str) -> tuple[Any, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, [Problem(file, "(file)", f"cannot be read: {exc.strerror or exc}")]
+    try:
+        return yaml.load(text, Loader=_YAML_LOADER), []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(parse)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(file, where, f"not valid YAML: {problem}")]
+
+
+def _pydantic_place(loc: Sequence[int | str], prefix: str = "") -> str:
+    """A pydantic error location as a document place; a bad dict key (pydantic appends
+    "[key]") is shown as the key itself."""
+    parts: list[str | int] = []
+    for i, part in enumerate(loc):
+        if part == "[key]":
+            continue
+        next_is_key = i + 1 < len(loc) and loc[i + 1] == "[key]"
+        parts.append(str(part) if next_is_key else part)
+    here = place_of(parts)
+    if not prefix:
+        return here
+    return (
+        prefix if here == "(top level)" else f"{prefix}{'' if here.startswith('[') else '.'}{here}"
+    )
+
+
+def _pydantic_message(error: Mapping[str, Any], options: Iterable[str] = ()) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        field_name = str(error["loc"][-1])
+        return f"is not an option here{_did_you_mean(field_name, options)}; the options are " + (
+            ", ".join(options)
+        )
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    if kind == "string_type" and isinstance(value, int | float | bool):
+        # YAML reads 1, 1.0, yes and no as numbers or booleans; source codes are text.
+        message += f" (quote it in YAML: '{value}')"
+    return message
+
+
+def _custom_properties(
+    items: Sequence[Mapping[str, Any]] | None, where: str, base: str, file: str
+) -> tuple[dict[str, tuple[int, Any]], list[Problem]]:
+    """The mdm.* custom properties of one customProperties list: name -> (index, value).
+
+    An mdm.* name this place does not read is an error, not ignored: a misspelt or misplaced
+    `mdm.mapping` would otherwise leave a source unmapped without a word."""
+    found: dict[str, tuple[int, Any]] = {}
+    problems: list[Problem] = []
+    allowed = _MDM_PROPERTIES.get(where, ())
+    for i, item in enumerate(items or ()):
+        name = str(item.get("property", ""))
+        if not name.startswith("mdm."):
+            continue
+        place = f"{base}customProperties[{i}].property"
+        home = [w for w, names in _MDM_PROPERTIES.items() if name in names]
+        if name in allowed and name in found:
+            problems.append(Problem(file, place, f"{name!r} is given twice"))
+        elif name in allowed:
+            found[name] = (i, item.get("value"))
+        elif home:
+            problems.append(
+                Problem(file, place, f"{name!r} is read from the {home[0]}'s customProperties")
+            )
+        else:
+            every = [n for names in _MDM_PROPERTIES.values() for n in names]
+            problems.append(
+                Problem(
+                    file,
+                    place,
+                    f"{name!r} is not an mdm property{_did_you_mean(name, every)};"
+                    f" the mdm properties are {', '.join(every)}",
+                )
+            )
+    return found, problems
+
+
+def _properties(
+    document: Mapping[str, Any], model: OpenDataContractStandard, file: str
+) -> tuple[list[ContractProperty], list[Problem]]:
+    problems: list[Problem] = []
+    out: list[ContractProperty] = []
+    raw = document["schema"][0].get("properties") or []
+    seen: set[str] = set()
+    for j, prop in enumerate((model.schema_ or [])[0].properties or []):
+        place = f"schema[0].properties[{j}]"
+        name = prop.name or ""
+        if name in seen:
+            problems.append(Problem(file, f"{place}.name", f"{name!r} appears twice"))
+        seen.add(name)
+        if not prop.logicalType:
+            problems.append(Problem(file, place, "needs a logicalType"))
+        pii = PII_TAG in (prop.tags or [])
+        if pii and not prop.classification:
+            # Masking reads the classification: a PII column without one would leak.
+            problems.append(
+                Problem(file, place, f"{name!r} is tagged pii and needs a classification")
+            )
+        out.append(
+            ContractProperty(
+                name=name,
+                logical_type=prop.logicalType or "",
+                required=bool(prop.required),
+                unique=bool(prop.unique),
+                primary_key=bool(prop.primaryKey),
+                classification=prop.classification,
+                pii=pii,
+                logical_type_options=dict(prop.logicalTypeOptions or {}),
+                quality=tuple(dict(q) for q in raw[j].get("quality") or ()),
+            )
+        )
+    return out, problems
+
+
+def _misplaced_mdm(document: Mapping[str, Any], file: str) -> list[Problem]:
+    """mdm.* custom properties on schema objects and properties, where nothing reads them."""
+    problems: list[Problem] = []
+    for i, obj in enumerate(document.get("schema") or []):
+        places = [(f"schema[{i}].", obj)] + [
+            (f"schema[{i}].properties[{j}].", prop)
+            for j, prop in enumerate(obj.get("properties") or [])
+        ]
+        for base, node in places:
+            problems += _custom_properties(node.get("customProperties"), "schema", base, file)[1]
+    return problems
+
+
+def _server(
+    model: OpenDataContractStandard, project_dir: Path, file: str
+) -> tuple[LocalServer | None, list[Problem]]:
+    servers = model.servers or []
+    if len(servers) != 1:
+        return None, [
+            Problem(file, "servers", f"a source needs exactly one server, not {len(servers)}")
+        ]
+    server = servers[0]
+    problems: list[Problem] = []
+    if server.type != "local":
+        problems.append(
+            Problem(file, "servers[0].type", f"must be local (a file), not {server.type!r}")
+        )
+    fmt = (server.format or "").lower()
+    if fmt not in get_args(FileFormat):
+        problems.append(
+            Problem(file, "servers[0].format", f"must be csv or parquet, not {server.format!r}")
+        )
+    custom, custom_problems = _custom_properties(
+        [c.model_dump() for c in server.customProperties or []], "server", "servers[0].", file
+    )
+    problems += custom_problems
+    delimiter: str | None = None
+    if DELIMITER in custom:
+        k, value = custom[DELIMITER]
+        place = f"servers[0].customProperties[{k}].value"
+        if fmt != "csv":
+            problems.append(Problem(file, place, "a delimiter applies to csv files only"))
+        elif not isinstance(value, str) or len(value) != 1:
+            problems.append(Problem(file, place, f"must be one character, not {value!r}"))
+        else:
+            delimiter = value
+    elif fmt == "csv":
+        delimiter = ","
+    encoding = server.encoding or "UTF-8"
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        problems.append(Problem(file, "servers[0].encoding", f"unknown encoding {encoding!r}"))
+    else:
+        if fmt == "parquet" and codec != "utf-8":
+            problems.append(
+                Problem(file, "servers[0].encoding", "parquet text is UTF-8 by definition")
+            )
+    if problems:
+        return None, problems
+    declared = server.path or ""
+    located = LocalServer(
+        path=project_dir / declared,
+        declared_path=declared,
+        format=cast(FileFormat, fmt),
+        delimiter=delimiter,
+        encoding=encoding,
+    )
+    return located, []
+
+
+def _unknown_fields(value: Mapping[str, Any], base: str, file: str) -> list[Problem]:
+    """Each mapped field the entity does not have, at its own place (the model reports them
+    together, for the mapping as a whole)."""
+    known = CANONICAL_FIELDS.get(str(value.get("entity")), ())
+    fields = value.get("fields")
+    if not known or not isinstance(fields, dict):
+        return []
+    return [
+        Problem(
+            file,
+            f"{base}.fields.{name}",
+            f"{name!r} is not a field of the canonical {value['entity']}"
+            f"{_did_you_mean(str(name), known)}; the fields are {', '.join(known)}",
+        )
+        for name in fields
+        if name not in known
+    ]
+
+
+def _mapping(
+    value: Any, index: int, properties: Sequence[ContractProperty], file: str
+) -> tuple[SourceMapping | None, list[Problem]]:
+    base = f"customProperties[{index}].value"
+    if not isinstance(value, dict):
+        return None, [Problem(file, base, "the mapping must be a YAML mapping (entity, key, ...)")]
+    options = tuple(FieldRule.model_fields)
+    unknown = _unknown_fields(value, base, file)
+    try:
+        mapping = SourceMapping.model_validate(value)
+    except PydanticValidationError as exc:
+        return None, unknown + [
+            Problem(file, _pydantic_place(e["loc"], base), _pydantic_message(e, options))
+            for e in exc.errors()
+            # the model reports unknown fields for the mapping as a whole; `unknown` names each
+            if not (unknown and e["loc"] == ())
+        ]
+    columns = {p.name: j for j, p in enumerate(properties)}
+    problems: list[Problem] = []
+
+    def check(column: str, place: str) -> None:
+        if column not in columns:
+            problems.append(
+                Problem(
+                    file,
+                    place,
+                    f"column {column!r} is not a property of the contract's schema"
+                    f"{_did_you_mean(column, columns)}",
+                )
+            )
+
+    check(mapping.key, f"{base}.key")
+    for name, rule in mapping.fields.items():
+        if rule.column is not None:
+            check(rule.column, f"{base}.fields.{name}.column")
+        for j, column in enumerate(rule.columns or ()):
+            check(column, f"{base}.fields.{name}.columns[{j}]")
+        for column in rule.when or {}:
+            check(column, f"{base}.fields.{name}.when.{column}")
+    if mapping.key in columns:
+        j = columns[mapping.key]
+        key = properties[j]
+        for flag, ok in (("primaryKey", key.primary_key), ("required", key.required)):
+            if not ok:
+                problems.append(
+                    Problem(
+                        file,
+                        f"schema[0].properties[{j}].{flag}",
+                        f"{key.name!r} is the mapping's key ({base}.key) and must be {flag}: true",
+                    )
+                )
+    return (None, problems) if problems else (mapping, [])
+
+
+def _golden_table(
+    model: OpenDataContractStandard, file: str
+) -> tuple[str, Entity | None, list[Problem]]:
+    table = (model.schema_ or [])[0].physicalName or ""
+    schema_name, _, entity = table.partition(".")
+    entities = get_args(Entity)
+    if schema_name != "golden" or entity not in entities:
+        return (
+            table,
+            None,
+            [
+                Problem(
+                    file,
+                    "schema[0].physicalName",
+                    f"a golden contract names its table golden.<entity> ({', '.join(entities)}),"
+                    f" not {table!r}",
+                )
+            ],
+        )
+    return table, cast(Entity, entity), []
+
+
+def _team(
+    model: OpenDataContractStandard, ownership: Ownership, file: str
+) -> tuple[str, list[Problem]]:
+    """The contract's team name, which must be a team of ownership.yaml: no default owner."""
+    team = model.team
+    name = getattr(team, "name", None) or ""
+    if team is None or isinstance(team, list):
+        # a member list is ODCS <= 3.0.2; the team object with a name is 3.1.0+
+        message = "needs a team object with a name (team: {name: <team of ownership.yaml>})"
+        return name, [Problem(file, "team", message)]
+    if not name:
+        return name, [Problem(file, "team.name", "is required: the team of ownership.yaml")]
+    if name not in ownership.teams:
+        message = (
+            f"contract {model.name or model.id!r} names team {name!r}, which {ownership.source}"
+            f" does not define; the known teams are {', '.join(sorted(ownership.teams))}"
+        )
+        return name, [Problem(file, "team.name", message)]
+    return name, []
+
+
+def load_contract(path: Path, ownership: Ownership, project_dir: Path) -> Contract:
+    """Load and validate one contract file of the project in `project_dir`.
+
+    Raises `ContractError` listing every problem found, each naming the file and the place.
+    """
+    file = str(path)
+    document, problems = _read_yaml(path, file)
+    if problems:
+        raise ContractError(problems)
+    if not isinstance(document, dict):
+        raise ContractError([Problem(file, "(top level)", "must be a YAML mapping")])
+    problems = _schema_problems(document, file)
+    if problems:
+        raise ContractError(problems)
+    try:
+        model = OpenDataContractStandard.model_validate(document)
+    except PydanticValidationError as exc:
+        raise ContractError(
+            [Problem(file, _pydantic_place(e["loc"]), str(e["msg"])) for e in exc.errors()]
+        ) from None
+    return _interpret(document, model, ownership, project_dir, file, path)
+
+
+def _interpret(
+    document: dict[str, Any],
+    model: OpenDataContractStandard,
+    ownership: Ownership,
+    project_dir: Path,
+    file: str,
+    path: Path,
+) -> Contract:
+    problems: list[Problem] = []
+
+    def fail(place: str, message: str) -> None:
+        problems.append(Problem(file, place, message))
+
+    if model.apiVersion not in API_VERSIONS:
+        fail("apiVersion", f"must be one of {', '.join(API_VERSIONS)}, not {model.apiVersion!r}")
+    for key in ("name", "version"):
+        if not document.get(key):
+            fail(key, "is required")
+
+    team_name, team_problems = _team(model, ownership, file)
+    problems += team_problems
+
+    custom, custom_problems = _custom_properties(
+        document.get("customProperties"), "contract", "", file
+    )
+    problems += custom_problems
+    problems += _misplaced_mdm(document, file)
+
+    role = custom.get(ROLE, (None, None))[1]
+    if ROLE not in custom:
+        fail("customProperties", f"needs the custom property {ROLE} (source or golden)")
+    elif role not in get_args(Role):
+        fail(
+            f"customProperties[{custom[ROLE][0]}].value", f"must be source or golden, not {role!r}"
+        )
+    if role not in get_args(Role):
+        raise ContractError(problems)  # what else to check depends on the role
+
+    objects = model.schema_ or []
+    if len(objects) != 1:
+        fail("schema", f"needs exactly one schema object, not {len(objects)}")
+        raise ContractError(problems)
+    if not objects[0].properties:
+        fail("schema[0].properties", "needs at least one property")
+        raise ContractError(problems)
+    properties, property_problems = _properties(document, model, file)
+    problems += property_problems
+    common: dict[str, Any] = {
+        "file": path,
+        "id": model.id or "",
+        "name": model.name or "",
+        "version": model.version or "",
+        "team": team_name,
+        "object_name": objects[0].name or "",
+        "properties": tuple(properties),
+        "quality": tuple(dict(q) for q in document["schema"][0].get("quality") or ()),
+    }
+
+    if role == "source":
+        server, server_problems = _server(model, project_dir, file)
+        problems += server_problems
+        mapping: SourceMapping | None = None
+        if MAPPING not in custom:
+            fail("customProperties", f"a source needs the custom property {MAPPING}")
+        else:
+            index, value = custom[MAPPING]
+            mapping, mapping_problems = _mapping(value, index, properties, file)
+            problems += mapping_problems
+        if problems or server is None or mapping is None:
+            raise ContractError(problems)
+        return SourceContract(**common, server=server, mapping=mapping)
+
+    if MAPPING in custom:
+        fail(f"customProperties[{custom[MAPPING][0]}]", f"{MAPPING} applies to sources only")
+    table, entity, table_problems = _golden_table(model, file)
+    problems += table_problems
+    if problems or entity is None:
+        raise ContractError(problems)
+    return GoldenContract(**common, table=table, entity=entity)
+
+
+def contract_files(project_dir: Path) -> list[Path]:
+    """The contract files of a project folder, in name order."""
+    return sorted((Path(project_dir) / CONTRACTS_DIR).glob(CONTRACT_GLOB))
+
+
+def load_project_contracts(project_dir: Path | str, ownership: Ownership) -> list[Contract]:
+    """Every contract of the project folder `project_dir`, validated.
+
+    All files are checked before anything is raised, so one `ContractError` lists every broken
+    contract at once. Contract ids, names and golden tables must be unique across the project.
+    """
+    project_dir = Path(project_dir)
+    folder = project_dir / CONTRACTS_DIR
+    files = contract_files(project_dir)
+    if not files:
+        raise ContractError([Problem(str(folder), "(folder)", f"holds no {CONTRACT_GLOB} files")])
+    contracts: list[Contract] = []
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            contracts.append(load_contract(path, ownership, project_dir))
+        except ContractError as exc:
+            problems.extend(exc.problems)
+    problems.extend(_duplicates(contracts))
+    if problems:
+        raise ContractError(problems)
+    return contracts
+
+
+def _duplicates(contracts: Sequence[Contract]) -> Iterator[Problem]:
+    for attribute, place in (("id", "id"), ("name", "name"), ("table", "schema[0].physicalName")):
+        first: dict[str, Path] = {}
+        for contract in contracts:
+            value = getattr(contract, attribute, None)
+            if value is None:
+                continue
+            if value in first:
+                yield Problem(
+                    str(contract.file),
+                    place,
+                    f"{value!r} is already used by {first[value]}; it must be unique",
+                )
+            else:
+                first[value] = contract.file
+
+
+def load_project(project_dir: Path | str) -> Project:
+    """Load an MDM project folder: its ownership.yaml, then every contract against it."""
+    project_dir = Path(project_dir)
+    ownership = load_ownership(project_dir / OWNERSHIP_FILE)
+    contracts = load_project_contracts(project_dir, ownership)
+    return Project(folder=project_dir, ownership=ownership, contracts=tuple(contracts))
+
+
+__all__ = [
+    "API_VERSIONS",
+    "Contract",
+    "ContractError",
+    "ContractProperty",
+    "GoldenContract",
+    "LocalServer",
+    "Problem",
+    "Project",
+    "SourceContract",
+    "contract_files",
+    "load_contract",
+    "load_project",
+    "load_project_contracts",
+    "place_of",
+]

@@ -1,0 +1,44 @@
+"""The Dagster definitions of one MDM project folder (DESIGN.md: a deployment is a folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from .assets import build_assets
+from .contracts import load_project
+from .settings import load_settings
+from .warehouse import WarehouseResource
+
+JOB = "mdm"
+
+
+def build_definitions(project_dir: Path | str, warehouse: str | None = None) -> dg.Definitions:
+    """Assets, the main job and the warehouse resource for `project_dir`.
+
+    With no `warehouse`, the resource reads MDM_WAREHOUSE at run time (as `dagster dev` runs).
+    """
+    project = load_project(project_dir)
+    assets = build_assets(project, load_settings(Path(project_dir)))
+    job = dg.define_asset_job(
+        JOB,
+        selection=dg.AssetSelection.all(),
+        executor_def=dg.in_process_executor,
+        description="Land, standardise, match and publish every entity of the project.",
+    )
+    path = warehouse if warehouse is not None else dg.EnvVar("MDM_WAREHOUSE")
+    return dg.Definitions(
+        assets=assets, jobs=[job], resources={"warehouse": WarehouseResource(path=path)}
+    )
+
+
+def instance_for(warehouse: Path) -> dg.DagsterInstance:
+    """The persistent Dagster instance of a warehouse (`<warehouse>/.dagster`, telemetry off),
+    which `make ui` opens too, so the UI shows the runs the CLI made."""
+    home = Path(warehouse).resolve() / ".dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.from_config(str(home))
