@@ -31,6 +31,7 @@ PERSON = (
     Comparison("name_family", ("else", "similar", "close", "exact")),
     Comparison("birth_date", ("different", "typo", "exact")),
     Comparison("generation", ("different", "same")),
+    Comparison("tax_id", ("different", "typo", "exact")),  # national or tax ID, where held
     Comparison("email", ("different", "typo", "exact")),
     Comparison("phone", ("different", "exact")),
     Comparison("postcode", ("different", "area", "exact")),
@@ -118,7 +119,12 @@ def _birth_date(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> n
 
 
 def _email(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    a, b = _sides(records, "m_email", left, right)
+    return _edit_levels(records, "m_email", left, right)
+
+
+def _edit_levels(records, column, left, right) -> np.ndarray:
+    """2 exact, 1 one edit apart (a typo), 0 different, -1 null."""
+    a, b = _sides(records, column, left, right)
     typo = _similarity(a, b, Levenshtein.distance) <= 1
     level = np.where(typo, 1, 0).astype(np.int8)
     level[_exact(a, b)] = 2
@@ -162,6 +168,7 @@ def compare(
         out.update(_names(records, left, right))
         out["birth_date"] = _birth_date(records, left, right)
         out["generation"] = _generation(records, left, right)
+        out["tax_id"] = _edit_levels(records, "m_tax_id", left, right)
     else:
         out["organization"] = _token_levels(records, "m_organization", left, right, (0.70, 0.88))
         out["tax_id"] = _exact_level(records, "m_tax_id", left, right)

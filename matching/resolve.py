@@ -34,6 +34,7 @@ FORCED: dict[str, frozenset[str]] = {
     "birth_postcode": frozenset({"birth_date", "postcode", "city"}),
     "address": frozenset({"postcode", "address", "city"}),
     "tax_id": frozenset({"tax_id"}),
+    "national_id": frozenset({"tax_id"}),
     "name_start_city": frozenset({"city"}),
 }
 TRAINING_SESSIONS = {
@@ -51,6 +52,7 @@ BLOCKING: dict[str, list[BlockingRule]] = {
         BlockingRule("family_birth", (pl.col("m_family"), pl.col("birth_date"))),
         BlockingRule("birth_postcode", (pl.col("birth_date"), pl.col("m_postcode"))),
         BlockingRule("address", (pl.col("m_postcode"), pl.col("m_address"))),
+        BlockingRule("national_id", (pl.col("m_tax_id"),)),
     ],
     "organization": [
         BlockingRule("email", (pl.col("m_email"),)),

@@ -221,7 +221,7 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
             "golden.xref": xref,
             "golden.lineage": lineage,
             f"match.pairs_{ENTITY}": pairs,
-        }, context.run_id)  # fmt: skip
+        }, context.run.run_id)  # fmt: skip
         return dg.MaterializeResult(metadata={
             "dagster/row_count": table.height,
             "golden_records": table.height,
