@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
 NULL = -1
@@ -36,7 +36,7 @@ PERSON = (
     Comparison("phone", ("different", "exact")),
     Comparison("postcode", ("different", "area", "exact")),
     Comparison("address", ("different", "similar", "close", "exact")),
-    Comparison("city", ("different", "same")),
+    Comparison("city", ("different", "similar", "same")),
 )
 ORGANIZATION = (
     Comparison("organization", ("else", "similar", "close", "exact")),
@@ -45,7 +45,7 @@ ORGANIZATION = (
     Comparison("phone", ("different", "exact")),
     Comparison("postcode", ("different", "area", "exact")),
     Comparison("address", ("different", "similar", "close", "exact")),
-    Comparison("city", ("different", "same")),
+    Comparison("city", ("different", "similar", "same")),
 )
 COMPARISONS = {"person": PERSON, "organization": ORGANIZATION}
 
@@ -107,7 +107,7 @@ def _names(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> dict[s
 def _birth_date(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     a, b = _sides(records, "birth_date", left, right)
     sa, sb = a.dt.strftime("%Y%m%d"), b.dt.strftime("%Y%m%d")
-    one_edit = _similarity(sa, sb, Levenshtein.distance) <= 1
+    one_edit = _similarity(sa, sb, OSA.distance) <= 1  # a swap of two digits is one edit
     transposed = (
         (a.dt.year() == b.dt.year()) & (a.dt.month() == b.dt.day()) & (a.dt.day() == b.dt.month())
     )
@@ -123,9 +123,9 @@ def _email(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> np.nda
 
 
 def _edit_levels(records, column, left, right) -> np.ndarray:
-    """2 exact, 1 one edit apart (a typo), 0 different, -1 null."""
+    """2 exact, 1 one edit apart (a typo or two swapped neighbours), 0 different, -1 null."""
     a, b = _sides(records, column, left, right)
-    typo = _similarity(a, b, Levenshtein.distance) <= 1
+    typo = _similarity(a, b, OSA.distance) <= 1
     level = np.where(typo, 1, 0).astype(np.int8)
     level[_exact(a, b)] = 2
     level[_nulls(a, b)] = NULL
@@ -176,5 +176,7 @@ def compare(
     out["phone"] = _exact_level(records, "m_phone", left, right)
     out["postcode"] = _postcode(records, left, right)
     out["address"] = _token_levels(records, "m_address", left, right, (0.60, 0.85))
-    out["city"] = _exact_level(records, "m_city", left, right)
+    a, b = _sides(records, "m_city", left, right)
+    out["city"] = _levels(_similarity(a, b, JaroWinkler.normalized_similarity), _exact(a, b),
+                          (0.9,), _nulls(a, b))  # fmt: skip
     return out

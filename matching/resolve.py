@@ -36,6 +36,9 @@ FORCED: dict[str, frozenset[str]] = {
     "tax_id": frozenset({"tax_id"}),
     "national_id": frozenset({"tax_id"}),
     "name_start_city": frozenset({"city"}),
+    "given_postcode": frozenset({"name_given", "postcode", "city"}),
+    "birth_city": frozenset({"birth_date", "city"}),
+    "birth_address": frozenset({"birth_date", "address"}),
 }
 TRAINING_SESSIONS = {
     "person": ("name", "birth_postcode", "email"),
@@ -53,6 +56,9 @@ BLOCKING: dict[str, list[BlockingRule]] = {
         BlockingRule("birth_postcode", (pl.col("birth_date"), pl.col("m_postcode"))),
         BlockingRule("address", (pl.col("m_postcode"), pl.col("m_address"))),
         BlockingRule("national_id", (pl.col("m_tax_id"),)),
+        BlockingRule("given_postcode", (pl.col("m_given"), pl.col("m_postcode"))),
+        BlockingRule("birth_city", (pl.col("birth_date"), pl.col("m_city"))),
+        BlockingRule("birth_address", (pl.col("birth_date"), pl.col("m_address"))),
     ],
     "organization": [
         BlockingRule("email", (pl.col("m_email"),)),

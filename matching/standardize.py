@@ -8,6 +8,7 @@ are counted, and the record still resolves.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -15,7 +16,9 @@ import polars as pl
 from . import normalize as norm
 from .mapping import CANONICAL_FIELDS, DATE_FIELDS, FieldRule, SourceMapping
 
-_EARLIEST_REAL_BIRTH = pl.date(1901, 1, 2)  # 1900-01-01 and older are placeholders
+# Systems write 1900-01-01 (or 1901-01-01, or an earlier year) when they have no birth date.
+_PLACEHOLDER_BIRTH = (dt.date(1900, 1, 1), dt.date(1901, 1, 1))
+_EARLIEST_REAL_BIRTH = dt.date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,10 @@ def _complete(records: pl.DataFrame, mapping: SourceMapping) -> pl.DataFrame:
                 pl.col("full_name"),
             )
         ),
-        birth_date=pl.when(pl.col("birth_date") >= _EARLIEST_REAL_BIRTH).then(pl.col("birth_date")),
+        birth_date=pl.when(
+            (pl.col("birth_date") >= _EARLIEST_REAL_BIRTH)
+            & ~pl.col("birth_date").is_in(list(_PLACEHOLDER_BIRTH))
+        ).then(pl.col("birth_date")),
     )
 
 

@@ -99,6 +99,7 @@ PEOPLE = pl.DataFrame(
         "m_address": ["1 high street"] * 6,
         "m_city": ["leeds"] * 6,
         "m_generation": [None, None, None, None, "junior", "senior"],
+        "m_tax_id": [None, None, None, None, "AU1234", "AU1243"],
         "birth_date": [dt.date(1978, 3, 4), dt.date(1978, 4, 3), None, dt.date(1978, 3, 4),
                        dt.date(2001, 5, 6), dt.date(1978, 3, 5)],
     }
@@ -134,6 +135,7 @@ def test_comparison_levels_by_hand() -> None:
     assert levels["email"].tolist() == [2, 0, -1, -1]
     assert levels["generation"].tolist() == [-1, -1, -1, 0]  # Jr vs Sr: stated and different
     assert levels["postcode"].tolist() == [2, 2, 0, 0]
+    assert levels["tax_id"].tolist() == [-1, -1, -1, 1]  # two swapped digits: one edit
 
 
 @settings(max_examples=30, deadline=None)
