@@ -18,9 +18,10 @@ Example (the billing system's customers)::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 Entity = Literal["customer", "account", "contract"]
 
@@ -48,14 +49,27 @@ CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {"customer": CUSTOMER_FIELDS}
 NameLayout = Literal["given_family", "family_given", "auto"]
 
 
+def _one_or_many(value: Any) -> Any:
+    """A `when` condition is one text or a list of texts; anything else is an error."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    raise PydanticCustomError("string_type", "Input should be a valid string")
+
+
+Texts = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
+
+
 class FieldRule(BaseModel):
     """Where one canonical field comes from.
 
     Exactly one of `column` (copy), `columns` (join the non-empty ones with `separator`) or
     `constant`. `formats` parses dates (strptime codes, tried in order); `values` maps raw
     codes to canonical ones (unmapped codes become null and count as defects); `when` keeps
-    the value only on rows whose columns hold the given values; `layout` says how a
-    `full_name` is ordered (`auto`: "Family, Given" when there is a comma, else given first).
+    the value only on rows whose columns hold the given value (or one of a list); `layout`
+    says how a `full_name` is ordered (`auto`: "Family, Given" when there is a comma, else
+    given first).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -66,7 +80,7 @@ class FieldRule(BaseModel):
     constant: str | None = None
     formats: tuple[str, ...] | None = None
     values: dict[str, str] | None = None
-    when: dict[str, str] | None = None
+    when: dict[str, Texts] | None = None
     layout: NameLayout | None = None
 
     @model_validator(mode="after")

@@ -129,7 +129,8 @@ def phone(col: pl.Expr, country: pl.Expr, codes: dict[str, str]) -> pl.Expr:
     """E.164 from the usual written forms: "+44 20 7946 0958", "0044 ...", "020 7946 0958"
     (national, trunk 0, the record's country), "(020) 7946-0958". Placeholders
     ("0000000000", too few digits) become null."""
-    raw = blank_junk(col)
+    # "+49 (0)151 ...": the bracketed trunk 0 is not dialled after the country code
+    raw = blank_junk(col).str.replace(r"^(\+|00)(\d+)\s*\(0\)", "$1$2")
     digits = raw.str.replace_all(r"\D", "")
     cc = country.replace_strict(codes, default=None)
     national = digits.str.replace(r"^0", "")
@@ -165,6 +166,8 @@ _COUNTRY_NAMES = {
     "ireland": "IE", "belgium": "BE", "belgique": "BE", "belgie": "BE", "spain": "ES",
     "espana": "ES", "italy": "IT", "italia": "IT", "austria": "AT", "osterreich": "AT",
     "switzerland": "CH", "schweiz": "CH", "suisse": "CH", "united states": "US", "usa": "US",
+    "vereinigtes konigreich": "GB", "grossbritannien": "GB", "royaume uni": "GB",
+    "verenigd koninkrijk": "GB", "groot brittannie": "GB", "nederlande": "NL",
 }  # fmt: skip
 
 

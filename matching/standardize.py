@@ -37,8 +37,8 @@ def _source_value(rule: FieldRule) -> pl.Expr:
         parts = [norm.blank_junk(pl.col(c)) for c in rule.columns or ()]
         value = pl.concat_str(parts, separator=rule.separator, ignore_nulls=True)
     value = norm.blank_junk(value.cast(pl.String))
-    for column, expected in (rule.when or {}).items():
-        value = pl.when(pl.col(column) == expected).then(value)
+    for column, allowed in (rule.when or {}).items():
+        value = pl.when(pl.col(column).is_in(list(allowed))).then(value)
     return value
 
 
@@ -48,7 +48,16 @@ def _parsed(name: str, rule: FieldRule, raw: pl.Expr) -> pl.Expr:
     if name in DATE_FIELDS:
         formats = rule.formats or ("%Y-%m-%d",)
         if name == "source_updated_at":
-            tries = [raw.str.to_datetime(f, strict=False, time_unit="us") for f in formats]
+            # an offset (%z) is honoured and the result kept in UTC without a zone, so sources
+            # with and without offsets combine
+            tries = [
+                raw.str.to_datetime(
+                    f, strict=False, time_unit="us", time_zone="UTC"
+                ).dt.replace_time_zone(None)
+                if "%z" in f
+                else raw.str.to_datetime(f, strict=False, time_unit="us")
+                for f in formats
+            ]
             return pl.coalesce(tries)
         return pl.coalesce([raw.str.to_date(f, strict=False) for f in formats])
     return raw

@@ -140,24 +140,24 @@ def test_mappings_express_each_systems_layout() -> None:
     crm, billing, erp = (_sources()[s].mapping.fields for s in ("crm", "billing", "erp"))
     assert crm["given_name"].column == "FirstName"
     assert crm["family_name"].columns == ("LastName", "Suffix")
-    assert crm["organization_name"].when == {"RecordType": "Business"}
+    assert crm["organization_name"].when == {"RecordType": ("Business",)}
     assert crm["country"].column == "MailingCountry" and crm["country"].values is None
     assert crm["birth_date"].formats == ("%Y-%m-%d", "%d %b %Y")
     assert billing["full_name"].model_dump(exclude_defaults=True) == {
         "column": "name",
-        "when": {"cust_type": "P"},
+        "when": {"cust_type": ("P",)},
         "layout": "auto",
     }
-    assert billing["organization_name"].when == {"cust_type": "B"}
+    assert billing["organization_name"].when == {"cust_type": ("B",)}
     assert billing["party_type"].values == {"P": "person", "B": "organization"}
     assert billing["birth_date"].formats == ("%d/%m/%Y", "%d.%m.%Y")
     assert (erp["given_name"].column, erp["family_name"].column) == ("NAME_FIRST", "NAME_LAST")
     assert erp["full_name"].model_dump(exclude_defaults=True) == {
         "column": "NAME1",
-        "when": {"BU_TYPE": "1"},
+        "when": {"BU_TYPE": ("1",)},
         "layout": "family_given",
     }
-    assert erp["organization_name"].when == {"BU_TYPE": "2"}
+    assert erp["organization_name"].when == {"BU_TYPE": ("2",)}
     assert erp["address_line"].columns == ("STREET", "HOUSE_NUM1")
     assert erp["birth_date"].formats == ("%Y%m%d", "%d.%m.%Y")
     assert erp["source_updated_at"].formats == ("%Y%m%d%H%M%S",)

@@ -190,3 +190,33 @@ def test_components_do_not_depend_on_pair_order(pairs, random) -> None:
                    np.array([p[1] for p in shuffled], int))  # fmt: skip
     same_a = a[:, None] == a[None, :]
     assert (same_a == (b[:, None] == b[None, :])).all()
+
+
+def test_offsets_lists_in_when_and_bracketed_trunk_zero() -> None:
+    mapping = SourceMapping(
+        entity="customer", source_system="shop", key="k",
+        fields={
+            "source_updated_at": FieldRule(
+                column="t", formats=("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S")
+            ),
+            "full_name": FieldRule(column="n", when={"kind": ("private", "guest")}),
+            "phone": FieldRule(column="p"),
+            "country": FieldRule(constant="DE"),
+        },
+    )  # fmt: skip
+    frame = pl.DataFrame({
+        "k": ["1", "2", "3"],
+        "t": ["2024-05-01T10:00:00+02:00", "2024-05-01 10:00:00", "2024-13-01 00:00:00"],
+        "n": ["Anna Berg", "Carl Dahl", "Acme"],
+        "kind": ["private", "guest", "company"],
+        "p": ["+49 (0)151 23456789", "0049 30 1234567", None],
+    })  # fmt: skip
+    staged = standardize(frame, mapping)
+    r = staged.records
+    # an offset is honoured: 10:00+02:00 is 08:00 UTC; sources with and without offsets mix
+    assert r["source_updated_at"].to_list()[:2] == [
+        dt.datetime(2024, 5, 1, 8), dt.datetime(2024, 5, 1, 10),
+    ]  # fmt: skip
+    assert staged.field_defects["source_updated_at"] == 1  # month 13
+    assert r["full_name"].to_list() == ["Anna Berg", "Carl Dahl", None]
+    assert r["phone"].to_list() == ["+4915123456789", "+49301234567", None]
