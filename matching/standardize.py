@@ -156,9 +156,12 @@ def _match_columns(records: pl.DataFrame) -> pl.DataFrame:
     countries = records["country"].drop_nulls().unique().to_list()
     codes = norm.calling_codes([c for c in countries if len(c) == 2])
     person = pl.col("party_type") == "person"
+    # scripts accent folding cannot reach (Cyrillic, Greek) are transliterated per distinct value
+    ascii_given = norm.transliterate(records["given_name"])
+    ascii_family = norm.transliterate(records["family_name"])
     records = records.with_columns(
-        m_given=pl.when(person).then(norm.person_name(pl.col("given_name"))),
-        m_family=pl.when(person).then(norm.person_name(pl.col("family_name"))),
+        m_given=pl.when(person).then(norm.person_name(pl.lit(ascii_given))),
+        m_family=pl.when(person).then(norm.person_name(pl.lit(ascii_family))),
         m_generation=pl.when(person).then(
             norm.generation(
                 pl.concat_str(

@@ -220,3 +220,15 @@ def test_offsets_lists_in_when_and_bracketed_trunk_zero() -> None:
     assert staged.field_defects["source_updated_at"] == 1  # month 13
     assert r["full_name"].to_list() == ["Anna Berg", "Carl Dahl", None]
     assert r["phone"].to_list() == ["+4915123456789", "+49301234567", None]
+
+
+def test_names_in_other_scripts_are_transliterated_for_matching() -> None:
+    mapping = SourceMapping(
+        entity="customer", source_system="s", key="k",
+        fields={"given_name": FieldRule(column="g"), "family_name": FieldRule(column="f")},
+    )  # fmt: skip
+    frame = pl.DataFrame({"k": ["1", "2"], "g": ["Дмитрий", "Zoë"], "f": ["Смирнов", "Øberg"]})
+    r = standardize(frame, mapping).records
+    assert r["m_given"].to_list() == ["dmitrii", "zoe"]
+    assert r["m_family"].to_list() == ["smirnov", "oberg"]
+    assert r["given_name"].to_list() == ["Дмитрий", "Zoë"]  # the value itself is kept as written
