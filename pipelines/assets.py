@@ -182,8 +182,8 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
 
     @dg.asset(key=dg.AssetKey(["golden", ENTITY]), deps=[clusters.key],
               kinds={"duckdb", "parquet"},
-              description=f"Golden {ENTITY} records with cross-reference and lineage, published "
-              f"to golden.{ENTITY}, golden.xref, golden.lineage and match.pairs_{ENTITY}.",
+              description=f"Golden {ENTITY} records with cross-reference and lineage, not yet "
+              "published: its checks run on this version first.",
               **common)  # fmt: skip
     def golden(context: AssetExecutionContext, warehouse: WarehouseResource):
         records = pl.read_parquet(warehouse.intermediate("staged", ENTITY))
@@ -216,25 +216,58 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
             on="right",
         )
         pairs = pairs.drop("left", "right").with_columns(pl.col("rules").list.join(","))
-        path = warehouse.publish({
-            f"golden.{ENTITY}": table,
-            "golden.xref": xref,
-            "golden.lineage": lineage,
-            f"match.pairs_{ENTITY}": pairs,
-        }, context.run.run_id)  # fmt: skip
+        outputs = {"golden": table, "xref": xref, "lineage": lineage, "pairs": pairs}
+        for name, frame in outputs.items():
+            frame.write_parquet(warehouse.intermediate("golden", f"{name}_{ENTITY}"))
         return dg.MaterializeResult(metadata={
             "dagster/row_count": table.height,
             "golden_records": table.height,
             "xref_rows": xref.height,
             "lineage_rows": lineage.height,
             "source_records": records.height,
-            "database": dg.MetadataValue.path(str(path)),
         })  # fmt: skip
 
     return [staged, candidate_pairs, scored, clusters, golden]
 
 
+PUBLISHED = {  # intermediate name -> published table, per entity
+    "golden": "golden.{entity}",
+    "xref": "golden.xref",
+    "lineage": "golden.lineage",
+    "pairs": "match.pairs_{entity}",
+}
+
+
+def _publish_asset(project: Project) -> dg.AssetsDefinition:
+    golden_contract = next(c for c in project.golden if c.entity == ENTITY)
+
+    @dg.asset(
+        key=dg.AssetKey(["publish"]),
+        deps=[dg.AssetKey(["golden", ENTITY])],
+        group_name="publish",
+        owners=_owners(project, golden_contract.team),
+        kinds={"duckdb", "parquet"},
+        description="Publishes the checked golden version into mdm.duckdb atomically (a new "
+        "file renamed over the old one) with Parquet exports; runs only when no blocking "
+        "check failed.",
+    )
+    def publish(context: AssetExecutionContext, warehouse: WarehouseResource):
+        tables = {
+            table.format(entity=ENTITY): pl.read_parquet(
+                warehouse.intermediate("golden", f"{name}_{ENTITY}")
+            )
+            for name, table in PUBLISHED.items()
+        }
+        path = warehouse.publish(tables, context.run.run_id)
+        return dg.MaterializeResult(metadata={
+            "database": dg.MetadataValue.path(str(path)),
+            **{f"rows {name}": frame.height for name, frame in tables.items()},
+        })  # fmt: skip
+
+    return publish
+
+
 def build_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsDefinition]:
-    """Every asset of `project`: raw per source contract, then the entity chain."""
+    """Every asset of `project`: raw per source contract, the entity chain, then publish."""
     raw = [_raw_asset(project, c) for c in project.sources]
-    return [*raw, *_entity_assets(project, settings)]
+    return [*raw, *_entity_assets(project, settings), _publish_asset(project)]
