@@ -65,7 +65,12 @@ def _parsed(name: str, rule: FieldRule, raw: pl.Expr) -> pl.Expr:
 
 def _row_defects(frame: pl.DataFrame, mapping: SourceMapping) -> tuple[pl.DataFrame, pl.DataFrame]:
     key = norm.blank_junk(pl.col(mapping.key).cast(pl.String))
-    frame = frame.with_row_index("_row_number", offset=1).with_columns(_key=key)
+    # the record's ordinal in its file, when the landing step numbered it
+    if "_record" in frame.columns:
+        frame = frame.with_columns(_row_number=pl.col("_record").cast(pl.Int64))
+    else:
+        frame = frame.with_row_index("_row_number", offset=1)
+    frame = frame.with_columns(_key=key)
     missing = pl.col("_key").is_null()
     repeated = ~missing & ~pl.col("_key").is_first_distinct()
     bad = frame.filter(missing | repeated).select(

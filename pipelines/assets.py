@@ -19,29 +19,21 @@ from matching.resolve import candidates, cluster, score
 from matching.standardize import standardize
 
 from .contracts import Project, SourceContract
+from .ingest import land
 from .settings import MatchSettings
 from .warehouse import WarehouseResource
 
 ENTITY = "customer"
 GOLDEN_ATTRIBUTES = [f for f in CUSTOMER_FIELDS if f not in ("source_updated_at", "region")]
 ID_PREFIX = {"customer": "CUS"}
+# audit.quarantine: a source record no golden record holds, and the rule it broke. `line` is the
+# file line of a record the reader rejected; `row_number` the record's ordinal otherwise.
+QUARANTINE_COLUMNS = ["source", "file", "source_system", "source_key", "line", "row_number",
+                      "rule", "detail", "excerpt"]  # fmt: skip
 
 
 def _owners(project: Project, team: str) -> list[str]:
     return list(project.ownership.team(team).owners)
-
-
-def read_source(contract: SourceContract) -> pl.DataFrame:
-    """A source extract as landed: every column text, as the contract's server describes it."""
-    server = contract.server
-    if server.format == "parquet":
-        return pl.read_parquet(server.path).with_columns(pl.all().cast(pl.String))
-    return pl.read_csv(
-        server.path,
-        separator=server.delimiter or ",",
-        encoding="utf8" if server.encoding.lower().replace("-", "") == "utf8" else server.encoding,
-        infer_schema=False,
-    )
 
 
 def _markdown(frame: pl.DataFrame) -> str:
@@ -62,16 +54,19 @@ def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinitio
         description=f"{contract.name}: the extract as landed, with _ingested_at and _row_hash.",
     )
     def raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        frame = read_source(contract)
-        frame = frame.with_columns(
+        landed = land(contract)
+        columns = [c for c in landed.records.columns if c != "_record"]
+        frame = landed.records.with_columns(
             _ingested_at=pl.lit(datetime.now(UTC)),
-            _row_hash=pl.concat_str(pl.all().fill_null(""), separator="\x1f").hash(),
+            _row_hash=pl.concat_str(pl.col(columns).fill_null(""), separator="\x1f").hash(),
         )
         frame.write_parquet(warehouse.intermediate("raw", name))
+        landed.rejects.write_parquet(warehouse.intermediate("rejects", name))
         return dg.MaterializeResult(metadata={
             "dagster/row_count": frame.height,
+            "rejected_records": landed.rejects.height,
             "source_file": dg.MetadataValue.path(str(contract.server.path)),
-            "columns": frame.width - 2,
+            "columns": len(columns),
         })  # fmt: skip
 
     return raw
@@ -98,12 +93,22 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
             )
             result = standardize(raw, contract.mapping)
             parts.append(result.records)
-            quarantined.append(result.quarantine)
+            file = contract.server.declared_path
+            quarantined.append(result.quarantine.with_columns(
+                source=pl.lit(name), file=pl.lit(file), line=pl.lit(None, pl.Int64),
+                excerpt=pl.lit(None, pl.String),
+            ))  # fmt: skip
+            rejects = pl.read_parquet(warehouse.intermediate("rejects", name))
+            quarantined.append(rejects.select(
+                source_system=pl.lit(contract.source_system), source_key=pl.lit(None, pl.String),
+                row_number=pl.lit(None, pl.Int64), rule="rule", detail="detail",
+                source=pl.lit(name), file=pl.lit(file), line="line", excerpt="excerpt",
+            ))  # fmt: skip
             per_source[name] = result.records.height
             defects.update({f"{name}.{k}": v for k, v in result.field_defects.items() if v})
         records = pl.concat(parts, how="vertical_relaxed")
         records.write_parquet(warehouse.intermediate("staged", ENTITY))
-        quarantine = pl.concat(quarantined, how="vertical_relaxed")
+        quarantine = pl.concat(quarantined, how="diagonal_relaxed").select(QUARANTINE_COLUMNS)
         quarantine.write_parquet(warehouse.intermediate("quarantine", ENTITY))
         return dg.MaterializeResult(metadata={
             "dagster/row_count": records.height,

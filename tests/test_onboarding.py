@@ -21,11 +21,11 @@ import polars as pl
 from matching import normalize as norm
 from matching.evaluate import evaluate
 from matching.standardize import standardize
-from pipelines.assets import read_source
 from pipelines.cli import main
 from pipelines.contracts import contract_files, load_project
 from pipelines.generator import generate
 from pipelines.generator.project import write_project
+from pipelines.ingest import land
 
 ENTITIES = 1_500
 SEED = 7  # the seed of the committed sample (README)
@@ -399,7 +399,9 @@ def test_a_fourth_source_is_onboarded_with_a_contract_and_a_team(tmp_path: Path)
     assert loaded.ownership.team("webshop").stewards
     assert shop.pii["display_name"] == "restricted" and shop.pii["zip"] == "confidential"
     # Every value the shop writes is read: no date, code or country name is left unparsed.
-    staged = standardize(read_source(shop), shop.mapping)
+    landed = land(shop)
+    assert landed.rejects.height == 0
+    staged = standardize(landed.records, shop.mapping)
     assert staged.records.height == shop_truth.height and staged.quarantine.height == 0
     assert not any(staged.field_defects.values()), staged.field_defects
     _assert_read_as_meant(staged.records, shop_truth, project)
