@@ -18,6 +18,7 @@ from matching.mapping import CUSTOMER_FIELDS
 from matching.resolve import candidates, cluster, score
 from matching.standardize import standardize
 
+from . import ledger
 from .contracts import Project, SourceContract
 from .ingest import land
 from .settings import MatchSettings
@@ -263,7 +264,17 @@ def _publish_asset(project: Project) -> dg.AssetsDefinition:
             )
             for name, table in PUBLISHED.items()
         }
-        path = warehouse.publish(tables, context.run.run_id)
+        # the version carries the ledger up to itself: earlier runs, and this run's quarantine
+        run_id = context.run.run_id
+        quarantine = pl.read_parquet(warehouse.intermediate("quarantine", ENTITY))
+        tables["audit.quarantine"] = pl.concat([
+            ledger.read(warehouse.root, "audit.quarantine"),
+            quarantine.with_columns(run_id=pl.lit(run_id)).select(list(ledger.QUARANTINE_SCHEMA))
+            .cast(ledger.QUARANTINE_SCHEMA),
+        ])  # fmt: skip
+        tables["audit.runs"] = ledger.read(warehouse.root, "audit.runs")
+        tables["audit.check_results"] = ledger.read(warehouse.root, "audit.check_results")
+        path = warehouse.publish(tables, run_id)
         return dg.MaterializeResult(metadata={
             "database": dg.MetadataValue.path(str(path)),
             **{f"rows {name}": frame.height for name, frame in tables.items()},

@@ -54,37 +54,54 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(args: argparse.Namespace) -> int:
-    import duckdb
+    from datetime import UTC, datetime
 
+    from pipelines.contracts import ContractError
     from pipelines.graph import JOB, build_definitions, instance_for
+    from pipelines.ledger import RunRecord, append
+    from pipelines.outcome import collect
 
     started = time.perf_counter()
+    started_at = datetime.now(UTC)
     warehouse = args.warehouse.resolve()
-    defs = build_definitions(args.project, str(warehouse))
+    try:
+        defs = build_definitions(args.project, str(warehouse))
+    except (ContractError, ValueError, FileNotFoundError) as exc:
+        print(f"mdm run: the project cannot load:\n{exc}", file=sys.stderr)
+        return 2
     result = defs.resolve_job_def(JOB).execute_in_process(
         instance=instance_for(warehouse),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
     )
+    outcome = collect(result, warehouse)
+    append(
+        warehouse,
+        RunRecord(result.run_id, started_at, datetime.now(UTC), outcome.status,
+                  str(Path(args.project).resolve()), outcome.message, outcome.records_in,
+                  outcome.quarantined, outcome.golden_records),
+        outcome.checks,
+        outcome.quarantine,
+    )  # fmt: skip
     elapsed = time.perf_counter() - started
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                message = event.step_failure_data.error.message.strip()
-                print(f"mdm run: step {event.step_key} failed: {message}", file=sys.stderr)
+    if outcome.status != "published":
+        print(f"mdm run: {outcome.status}, nothing published (run {result.run_id}):",
+              file=sys.stderr)  # fmt: skip
+        for line in outcome.problems:
+            print(f"  {line}", file=sys.stderr)
+        print(f"  the previous version, if any, is still published; details in "
+              f"{warehouse / 'ledger.duckdb'}", file=sys.stderr)  # fmt: skip
         return 1
     database = warehouse / "mdm.duckdb"
-    with duckdb.connect(str(database), read_only=True) as con:
-        golden = con.execute("SELECT count(*) FROM golden.customer").fetchall()[0][0]
-        records = con.execute("SELECT count(*) FROM golden.xref").fetchall()[0][0]
-        per_source = con.execute(
-            "SELECT source_system, count(*) FROM golden.xref GROUP BY 1 ORDER BY 1"
-        ).fetchall()
-        pairs = con.execute("SELECT count(*) FROM match.pairs_customer").fetchall()[0][0]
     print(f"mdm run: {args.project} -> {database} in {elapsed:.1f} s (run {result.run_id})")
-    print("  records in: " + ", ".join(f"{s} {n:,}" for s, n in per_source) + f" ({records:,})")
-    print(f"  candidate pairs scored: {pairs:,}")
-    print(f"  golden customers: {golden:,}")
+    print("  records in: " + ", ".join(f"{s} {n:,}" for s, n in outcome.per_source.items())
+          + f" ({outcome.records_in:,}); quarantined: {outcome.quarantined:,}")  # fmt: skip
+    print(f"  candidate pairs scored: {outcome.pairs:,}")
+    print(f"  golden customers: {outcome.golden_records:,}")
+    failed = [c for c in outcome.checks if not c["passed"]]
+    if failed:
+        print(f"  warnings: {len(failed)} check(s) failed without blocking: "
+              + ", ".join(f"{c['asset']}:{c['check_name']}" for c in failed))  # fmt: skip
     print(f'  query: duckdb {database} "SELECT * FROM golden.customer LIMIT 10"')
     return 0
 
@@ -162,7 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--project", type=Path, default=ROOT, help="project folder (default: repo)")
     run.add_argument("--warehouse", type=Path, default=Path("warehouse"),
                      help="warehouse folder (default: ./warehouse)")  # fmt: skip
-    run.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    run.add_argument(
+        "--log-level",
+        default="CRITICAL",
+        help="Dagster console log level (default CRITICAL: mdm prints its own summary)",
+    )
     run.set_defaults(func=_run)
 
     ev = commands.add_parser(

@@ -1,0 +1,85 @@
+"""What a run did, read from its events and the files it wrote: status, the problems that
+stopped it, check results, quarantined records and counts (for the CLI and the ledger)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+
+@dataclass
+class Outcome:
+    status: str  # published | blocked | failed
+    problems: list[str] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
+    quarantine: pl.DataFrame | None = None
+    per_source: dict[str, int] = field(default_factory=dict)
+    records_in: int = 0
+    quarantined: int = 0
+    golden_records: int = 0
+    pairs: int = 0
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.problems) if self.problems else "published"
+
+
+def _metadata_value(value: object) -> object:
+    return getattr(value, "value", value)
+
+
+def collect(result: dg.ExecuteInProcessResult, warehouse: Path) -> Outcome:
+    materialized: dict[str, dict] = {}
+    checks, problems = [], []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            materialized[mat.asset_key.to_user_string()] = {
+                k: _metadata_value(v) for k, v in mat.metadata.items()
+            }
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            ev = event.event_specific_data
+            checks.append({
+                "asset": ev.asset_key.to_user_string(), "check_name": ev.check_name,
+                "passed": ev.passed, "severity": ev.severity.value,
+                "blocking": bool(getattr(ev, "blocking", False)),
+                "metadata": {k: _metadata_value(v) for k, v in ev.metadata.items()},
+            })  # fmt: skip
+        elif event.is_step_failure:
+            error = event.step_failure_data.error
+            cause = error.cause.message if error and error.cause else ""
+            text = (cause or (error.message if error else "")).strip().splitlines()
+            first = re.sub(r"^[\w.]+(Error|Exception): ", "", text[0]) if text else ""
+            problems.append(f"step {event.step_key} failed: {first}")
+    for check in checks:
+        if not check["passed"] and check["blocking"]:
+            meta = check["metadata"]
+            problems.append(
+                f"blocking check {check['asset']}:{check['check_name']} failed"
+                + (f" ({meta['failing_count']} failing)" if "failing_count" in meta else "")
+            )
+    published = "publish" in materialized
+    status = "published" if published else ("blocked" if any(
+        not c["passed"] and c["blocking"] for c in checks) else "failed")  # fmt: skip
+    outcome = Outcome(status, problems, checks)
+    raw = {k.removeprefix("raw/"): v for k, v in materialized.items() if k.startswith("raw/")}
+    outcome.per_source = {k: int(v.get("dagster/row_count", 0)) for k, v in sorted(raw.items())}
+    rejected = sum(int(v.get("rejected_records", 0)) for v in raw.values())
+    outcome.records_in = sum(outcome.per_source.values()) + rejected
+    quarantine_file = warehouse / "intermediate" / "quarantine" / "customer.parquet"
+    if "staged/customer" in materialized and quarantine_file.exists():
+        outcome.quarantine = pl.read_parquet(quarantine_file)
+    else:
+        rejects = [warehouse / "intermediate" / "rejects" / f"{name}.parquet" for name in raw]
+        frames = [pl.read_parquet(p).with_columns(source=pl.lit(p.stem)) for p in rejects
+                  if p.exists()]  # fmt: skip
+        outcome.quarantine = pl.concat(frames, how="diagonal_relaxed") if frames else None
+    outcome.quarantined = outcome.quarantine.height if outcome.quarantine is not None else 0
+    outcome.golden_records = int(materialized.get("golden/customer", {}).get(
+        "dagster/row_count", 0))  # fmt: skip
+    outcome.pairs = int(materialized.get("scored/customer", {}).get("dagster/row_count", 0))
+    return outcome
