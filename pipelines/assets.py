@@ -283,6 +283,16 @@ def _publish_asset(project: Project) -> dg.AssetsDefinition:
     return publish
 
 
+def asset_teams(project: Project) -> dict[str, str]:
+    """Asset key -> the team accountable for it (the same teams the asset owners come from)."""
+    golden_team = next(c for c in project.golden if c.entity == ENTITY).team
+    teams = {f"raw/{c.source_system}_{c.object_name}": c.team for c in project.sources}
+    for stage in ("staged", "candidates", "scored", "clusters", "golden"):
+        teams[f"{stage}/{ENTITY}"] = golden_team
+    teams["publish"] = golden_team
+    return teams
+
+
 def build_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsDefinition]:
     """Every asset of `project`: raw per source contract, the entity chain, then publish."""
     raw = [_raw_asset(project, c) for c in project.sources]

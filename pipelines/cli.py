@@ -139,6 +139,29 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _owners(args: argparse.Namespace) -> int:
+    from pipelines.assets import asset_teams
+    from pipelines.contracts import ContractError, load_project
+
+    try:
+        project = load_project(args.project)
+    except (ContractError, ValueError) as exc:
+        print(f"mdm owners: the project cannot load:\n{exc}", file=sys.stderr)
+        return 2
+    teams = asset_teams(project)
+    if args.asset:
+        teams = {k: v for k, v in teams.items() if k == args.asset or k.startswith(args.asset)}
+        if not teams:
+            print(f"mdm owners: no asset {args.asset!r}", file=sys.stderr)
+            return 2
+    for asset, name in teams.items():
+        team = project.ownership.team(name)
+        print(f"{asset}\n  team: {name}\n  owners: {', '.join(team.owners)}"
+              f"\n  stewards: {', '.join(team.stewards)}"
+              f"\n  escalation: {', '.join(team.escalation)}")  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mdm",
@@ -198,6 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--warehouse", type=Path, default=Path("warehouse"))
     ev.add_argument("--json", action="store_true", help="machine-readable output")
     ev.set_defaults(func=_evaluate)
+
+    own = commands.add_parser(
+        "owners",
+        help="who owns, stewards and answers for each asset",
+        description="Each asset's team from ownership.yaml: owners, stewards, escalation.",
+    )
+    own.add_argument("asset", nargs="?", help="an asset key (or its prefix), e.g. golden/customer")
+    own.add_argument("--project", type=Path, default=ROOT)
+    own.set_defaults(func=_owners)
     return parser
 
 

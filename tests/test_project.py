@@ -40,3 +40,27 @@ def test_ci_runs_the_readme_test_command() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     assert "make test" in script and "set -euo pipefail" in script
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_mdm_owners_names_each_assets_team_and_matches_the_graph(capsys) -> None:
+    from pipelines.assets import asset_teams
+    from pipelines.cli import main
+    from pipelines.contracts import load_project
+    from pipelines.graph import build_definitions
+
+    assert main(["owners", "golden/customer"]) == 0
+    out = capsys.readouterr().out
+    assert "team: mdm" in out and "stewards: sanne.de.vries@example.com" in out
+    assert main(["owners", "no/such"]) == 2
+    project = load_project(ROOT)
+    graph = build_definitions(ROOT, "unused").resolve_asset_graph()
+    for key, team in asset_teams(project).items():
+        node = graph.get(dg_key(key))
+        assert sorted(node.owners) == sorted(project.ownership.team(team).owners), key
+        assert project.ownership.team(team).stewards, key  # every asset has a steward
+
+
+def dg_key(user_string: str):
+    import dagster as dg
+
+    return dg.AssetKey(user_string.split("/"))
