@@ -106,8 +106,17 @@ def standardize(frame: pl.DataFrame, mapping: SourceMapping) -> Staged:
         pl.col("_key").alias("source_key"),
         *[pl.col(k) for k in fields],
     )
-    records = _complete(records, mapping)
-    return Staged(_match_columns(records), quarantine.cast({"row_number": pl.Int64}), defects)
+    records = _match_columns(_complete(records, mapping))
+    # a malformed email (not a placeholder, which is simply missing) is a field defect too
+    if "email" in raw:
+        malformed = records.select(
+            (
+                norm.blank_junk(pl.col("_email_given")).is_not_null() & pl.col("m_email").is_null()
+            ).sum()
+        ).item()
+        defects["email"] = defects.get("email", 0) + int(malformed)
+    records = records.drop("_email_given")
+    return Staged(records, quarantine.cast({"row_number": pl.Int64}), defects)
 
 
 def _split_full_name(layout: str | None) -> tuple[pl.Expr, pl.Expr]:
@@ -165,6 +174,7 @@ def _match_columns(records: pl.DataFrame) -> pl.DataFrame:
     ascii_given = norm.transliterate(records["given_name"])
     ascii_family = norm.transliterate(records["family_name"])
     records = records.with_columns(
+        _email_given=pl.col("email"),
         m_given=pl.when(person).then(norm.person_name(pl.lit(ascii_given))),
         m_family=pl.when(person).then(norm.person_name(pl.lit(ascii_family))),
         m_generation=pl.when(person).then(

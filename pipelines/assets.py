@@ -283,6 +283,56 @@ def _publish_asset(project: Project) -> dg.AssetsDefinition:
     return publish
 
 
+def _accounting_check(project: Project) -> dg.AssetChecksDefinition:
+    sources = [c for c in project.sources if c.entity == ENTITY]
+
+    golden_contract = next(c for c in project.golden if c.entity == ENTITY)
+    team = golden_contract.team
+    owners = _owners(project, team)
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["golden", ENTITY]),
+        name="every_record_accounted_for",
+        blocking=True,
+        description="Every record of every source (as landed, plus every line the reader "
+        "rejected) is a row of the cross-reference or of the quarantine, exactly once. "
+        f"Owners: {', '.join(owners)}",
+        metadata={"owners": owners, "team": team, "contract": str(golden_contract.file)},
+        op_tags={"mdm/team": team},
+    )
+    def accounting(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        xref = pl.read_parquet(warehouse.intermediate("golden", f"xref_{ENTITY}"))
+        quarantine = pl.read_parquet(warehouse.intermediate("quarantine", ENTITY))
+        rows, passed = [], True
+        for contract in sources:
+            name = f"{contract.source_system}_{contract.object_name}"
+            landed = pl.scan_parquet(warehouse.intermediate("raw", name)).select(pl.len())
+            rejected = pl.scan_parquet(warehouse.intermediate("rejects", name)).select(pl.len())
+            arrived = landed.collect().item() + rejected.collect().item()
+            resolved = xref.filter(pl.col("source_system") == contract.source_system).height
+            held = quarantine.filter(pl.col("source") == name).height
+            ok = arrived == resolved + held
+            passed &= ok
+            rows.append({"source": name, "records": arrived, "in_xref": resolved,
+                         "quarantined": held, "balanced": ok})  # fmt: skip
+        duplicated = int(xref.select("source_system", "source_key").is_duplicated().sum())
+        passed &= duplicated == 0
+        return dg.AssetCheckResult(
+            passed=passed,
+            metadata={
+                "per_source": dg.MetadataValue.md(_markdown(pl.DataFrame(rows))),
+                "duplicated_xref_keys": duplicated,
+            },
+        )
+
+    return accounting
+
+
+def build_pipeline_checks(project: Project) -> list[dg.AssetChecksDefinition]:
+    """Checks the pipeline itself owes (not from contracts): the accounting invariant."""
+    return [_accounting_check(project)]
+
+
 def asset_teams(project: Project) -> dict[str, str]:
     """Asset key -> the team accountable for it (the same teams the asset owners come from)."""
     golden_team = next(c for c in project.golden if c.entity == ENTITY).team

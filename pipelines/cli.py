@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -63,6 +65,10 @@ def _run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     started_at = datetime.now(UTC)
+    # Great Expectations takes seconds to import; the contract checks need it only after the
+    # first extract has landed, so the import overlaps Dagster's start-up and the landing
+    threading.Thread(target=importlib.import_module, args=("great_expectations",),
+                     daemon=True).start()  # fmt: skip
     warehouse = args.warehouse.resolve()
     try:
         defs = build_definitions(args.project, str(warehouse))

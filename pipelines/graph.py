@@ -6,7 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from .assets import build_assets
+from .assets import build_assets, build_pipeline_checks
+from .checks import build_checks
 from .contracts import load_project
 from .settings import load_settings
 from .warehouse import WarehouseResource
@@ -15,12 +16,16 @@ JOB = "mdm"
 
 
 def build_definitions(project_dir: Path | str, warehouse: str | None = None) -> dg.Definitions:
-    """Assets, the main job and the warehouse resource for `project_dir`.
+    """Assets, their contract checks, the main job and the warehouse resource for `project_dir`.
+
+    A contract rule the project cannot evaluate raises `ContractError` here (load time).
 
     With no `warehouse`, the resource reads MDM_WAREHOUSE at run time (as `dagster dev` runs).
     """
     project = load_project(project_dir)
     assets = build_assets(project, load_settings(Path(project_dir)))
+    checks = build_checks(project, [key for a in assets for key in a.keys])
+    checks += build_pipeline_checks(project)
     job = dg.define_asset_job(
         JOB,
         selection=dg.AssetSelection.all(),
@@ -29,7 +34,10 @@ def build_definitions(project_dir: Path | str, warehouse: str | None = None) -> 
     )
     path = warehouse if warehouse is not None else dg.EnvVar("MDM_WAREHOUSE")
     return dg.Definitions(
-        assets=assets, jobs=[job], resources={"warehouse": WarehouseResource(path=path)}
+        assets=assets,
+        asset_checks=checks,
+        jobs=[job],
+        resources={"warehouse": WarehouseResource(path=path)},
     )
 
 

@@ -129,10 +129,35 @@ def land(contract: SourceContract) -> Landed:
         rejects = con.sql(
             "SELECT line, error_type, error_message, csv_line FROM _rejects ORDER BY line"
         ).pl()
-    rejects = rejects.select(
-        line=pl.col("line").cast(pl.Int64),
-        rule=pl.col("error_type").replace_strict(_REJECT_RULES, default="unparseable_record"),
-        detail=pl.col("error_message"),
-        excerpt=pl.col("csv_line").str.slice(0, RAW_EXCERPT),
+    return Landed(records.with_row_index("_record", offset=1), _one_row_per_line(rejects))
+
+
+def _one_row_per_line(rejects: pl.DataFrame) -> pl.DataFrame:
+    """DuckDB reports one reject per failing column of a record; the quarantine holds one row
+    per physical line the reader could not use (a record an unterminated quote ran on for
+    several lines is several lines of the file)."""
+    rules = pl.col("error_type").replace_strict(_REJECT_RULES, default="unparseable_record")
+    per_record = rejects.group_by("line", maintain_order=True).agg(
+        rule=rules.first(),
+        detail=pl.col("error_message").unique(maintain_order=True).str.join("; "),
+        text=pl.col("csv_line").first(),
     )
-    return Landed(records.with_row_index("_record", offset=1), rejects)
+    spans = per_record.with_columns(
+        n=pl.col("text").str.strip_suffix("\n").str.count_matches("\n") + 1,
+        first=pl.col("line").cast(pl.Int64),
+    )
+    lines = spans.with_columns(offset=pl.int_ranges(0, pl.col("n"))).explode("offset")
+    return lines.select(
+        line=pl.col("first") + pl.col("offset"),
+        rule="rule",
+        detail=pl.when(pl.col("offset") == 0)
+        .then(pl.col("detail"))
+        .otherwise(
+            pl.lit("continues the unreadable record at line ") + pl.col("first").cast(pl.String)
+        ),
+        excerpt=pl.col("text")
+        .str.strip_suffix("\n")
+        .str.split("\n")
+        .list.get(pl.col("offset"), null_on_oob=True)
+        .str.slice(0, RAW_EXCERPT),
+    )

@@ -58,9 +58,11 @@ def collect(result: dg.ExecuteInProcessResult, warehouse: Path) -> Outcome:
     for check in checks:
         if not check["passed"] and check["blocking"]:
             meta = check["metadata"]
+            where = f" [{meta['contract']}: {meta['place']}]" if "place" in meta else ""
             problems.append(
                 f"blocking check {check['asset']}:{check['check_name']} failed"
                 + (f" ({meta['failing_count']} failing)" if "failing_count" in meta else "")
+                + where
             )
     published = "publish" in materialized
     status = "published" if published else ("blocked" if any(

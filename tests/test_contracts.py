@@ -98,8 +98,8 @@ def test_loader_returns_three_source_mappings_and_the_golden_table() -> None:
         assert contract.server.encoding == "UTF-8"
         key_property = contract.property_named(key)
         assert key_property.primary_key and key_property.required and key_property.unique
-        rules = {q["metric"]: q["mustBe"] for q in key_property.quality}
-        assert rules == {"nullValues": 0, "duplicateValues": 0}
+        rules = {q["metric"]: (q["mustBeLessThan"], q["unit"]) for q in key_property.quality}
+        assert rules == {"nullValues": (1, "percent"), "duplicateValues": (1, "percent")}
     (golden,) = project.golden
     assert isinstance(golden, GoldenContract)
     assert (golden.table, golden.entity, golden.team) == ("golden.customer", "customer", "mdm")
