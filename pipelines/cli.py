@@ -56,6 +56,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Great Expectations takes seconds to import; the contract checks need it only after the
+    # first extract has landed, so the import overlaps Dagster's start-up and the landing
+    threading.Thread(target=importlib.import_module, args=("great_expectations",),
+                     daemon=True).start()  # fmt: skip
     from datetime import UTC, datetime
 
     from pipelines.contracts import ContractError
@@ -65,10 +69,6 @@ def _run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     started_at = datetime.now(UTC)
-    # Great Expectations takes seconds to import; the contract checks need it only after the
-    # first extract has landed, so the import overlaps Dagster's start-up and the landing
-    threading.Thread(target=importlib.import_module, args=("great_expectations",),
-                     daemon=True).start()  # fmt: skip
     warehouse = args.warehouse.resolve()
     try:
         defs = build_definitions(args.project, str(warehouse))
