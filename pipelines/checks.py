@@ -99,6 +99,7 @@ from .contracts import (
     Problem,
     Project,
     SourceContract,
+    StagedContract,
 )
 from .warehouse import WarehouseResource
 
@@ -769,6 +770,10 @@ def asset_suites(project: Project) -> list[AssetSuite]:
             name = raw_asset_name(contract)
             key_column: str | None = contract.key
             asset_key, location, text = dg.AssetKey(["raw", name]), ("raw", name), True
+        elif isinstance(contract, StagedContract):
+            key_column = "source_key"  # with source_system: shown as the record's key
+            asset_key = dg.AssetKey(["staged", contract.entity])
+            location, text = ("staged", contract.entity), False
         else:
             assert isinstance(contract, GoldenContract)
             keys = [p.name for p in contract.properties if p.primary_key]

@@ -59,7 +59,7 @@ _MDM_PROPERTIES = {"contract": (ROLE, MAPPING), "server": (DELIMITER,)}
 # libyaml's loader when PyYAML was built with it: the pure-Python one takes ~0.1 s a contract.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-Role = Literal["source", "golden"]
+Role = Literal["source", "golden", "staged"]
 FileFormat = Literal["csv", "parquet"]
 PII_TAG = "pii"
 
@@ -164,7 +164,17 @@ class GoldenContract(_ContractBase):
     role: Literal["golden"] = field(default="golden", init=False)
 
 
-Contract = SourceContract | GoldenContract
+@dataclass(frozen=True)
+class StagedContract(_ContractBase):
+    """The staged (canonical, standardised) records of an entity, ``staged.<entity>``: what
+    every source must look like once mapped, checked before matching starts."""
+
+    table: str
+    entity: Entity
+    role: Literal["staged"] = field(default="staged", init=False)
+
+
+Contract = SourceContract | GoldenContract | StagedContract
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,10 @@ class Project:
     @property
     def golden(self) -> tuple[GoldenContract, ...]:
         return tuple(c for c in self.contracts if isinstance(c, GoldenContract))
+
+    @property
+    def staged(self) -> tuple[StagedContract, ...]:
+        return tuple(c for c in self.contracts if isinstance(c, StagedContract))
 
 
 # --- JSON schema -----------------------------------------------------------------------------
@@ -575,12 +589,12 @@ def _mapping(
 
 
 def _golden_table(
-    model: OpenDataContractStandard, file: str
+    model: OpenDataContractStandard, file: str, role: str = "golden"
 ) -> tuple[str, Entity | None, list[Problem]]:
     table = (model.schema_ or [])[0].physicalName or ""
     schema_name, _, entity = table.partition(".")
     entities = get_args(Entity)
-    if schema_name != "golden" or entity not in entities:
+    if schema_name != role or entity not in entities:
         return (
             table,
             None,
@@ -588,7 +602,7 @@ def _golden_table(
                 Problem(
                     file,
                     "schema[0].physicalName",
-                    f"a golden contract names its table golden.<entity> ({', '.join(entities)}),"
+                    f"a {role} contract names its table {role}.<entity> ({', '.join(entities)}),"
                     f" not {table!r}",
                 )
             ],
@@ -670,10 +684,11 @@ def _interpret(
 
     role = custom.get(ROLE, (None, None))[1]
     if ROLE not in custom:
-        fail("customProperties", f"needs the custom property {ROLE} (source or golden)")
+        fail("customProperties", f"needs the custom property {ROLE} (source, golden or staged)")
     elif role not in get_args(Role):
         fail(
-            f"customProperties[{custom[ROLE][0]}].value", f"must be source or golden, not {role!r}"
+            f"customProperties[{custom[ROLE][0]}].value",
+            f"must be source, golden or staged, not {role!r}",
         )
     if role not in get_args(Role):
         raise ContractError(problems)  # what else to check depends on the role
@@ -714,10 +729,12 @@ def _interpret(
 
     if MAPPING in custom:
         fail(f"customProperties[{custom[MAPPING][0]}]", f"{MAPPING} applies to sources only")
-    table, entity, table_problems = _golden_table(model, file)
+    table, entity, table_problems = _golden_table(model, file, role)
     problems += table_problems
     if problems or entity is None:
         raise ContractError(problems)
+    if role == "staged":
+        return StagedContract(**common, table=table, entity=entity)
     return GoldenContract(**common, table=table, entity=entity)
 
 

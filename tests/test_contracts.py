@@ -64,12 +64,13 @@ def _header(contract: SourceContract) -> list[str]:
 # --- the repository's contracts ---------------------------------------------------------------
 
 
-def test_repository_holds_the_three_source_contracts_and_the_golden_one() -> None:
+def test_repository_holds_the_three_source_contracts_the_golden_and_the_staged_one() -> None:
     assert [p.name for p in CONTRACT_FILES] == [
         "billing_customers.odcs.yaml",
         "crm_contacts.odcs.yaml",
         "erp_partners.odcs.yaml",
         "golden_customer.odcs.yaml",
+        "staged_customer.odcs.yaml",
     ]
 
 
@@ -321,7 +322,7 @@ def test_every_broken_contract_is_reported_at_once(project: Path) -> None:
 def test_loading_contracts_needs_an_ownership_the_team_is_in(project: Path) -> None:
     ownership = load_ownership(project / "ownership.yaml")
     contracts = load_project_contracts(project, ownership)
-    assert sorted(c.team for c in contracts) == ["billing", "crm", "erp", "mdm"]
+    assert sorted(c.team for c in contracts) == ["billing", "crm", "erp", "mdm", "mdm"]
 
 
 # --- a project folder beside generated data ---------------------------------------------------
