@@ -1,4 +1,4 @@
-"""Entity resolution of staged records: block, compare, score, cluster.
+"""Entity resolution of staged records in three steps: candidates, score, cluster.
 
 Persons and organisations are resolved apart (a person never matches a company), each with its
 own comparisons, blocking rules and Fellegi-Sunter model.
@@ -86,14 +86,6 @@ class Settings:
     seed: int = 0
 
 
-@dataclass(frozen=True)
-class Resolution:
-    pairs: pl.DataFrame  # left, right (row numbers in records), party, levels, weight, probability
-    cluster: np.ndarray  # cluster label per record row
-    models: dict[str, Model]
-    blocking: pl.DataFrame  # per party and rule: blocks, capped blocks, pairs
-
-
 def _random_pairs(rows: np.ndarray, k: int, rng: np.random.Generator):
     left = rng.choice(rows, k)
     right = rng.choice(rows, k)
@@ -161,13 +153,3 @@ def cluster(n_records: int, scored: pl.DataFrame, threshold: float) -> np.ndarra
     """Cluster label per record: connected components of pairs at or above `threshold`."""
     strong = scored.filter(pl.col("probability") >= threshold)
     return components(n_records, strong["left"].to_numpy(), strong["right"].to_numpy())
-
-
-def resolve(records: pl.DataFrame, settings: Settings = Settings()) -> Resolution:
-    """Resolve `records` (staged, with `m_*` columns) into clusters: all three steps."""
-    blocked = candidates(records, settings)
-    scored, models = score(records, blocked.pairs, settings)
-    if "probability" not in scored.columns:
-        scored = scored.with_columns(probability=pl.lit(0.0))
-    return Resolution(scored, cluster(records.height, scored, settings.threshold), models,
-                      blocked.report)  # fmt: skip

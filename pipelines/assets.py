@@ -45,7 +45,7 @@ def _markdown(frame: pl.DataFrame) -> str:
 
 
 def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinition:
-    name = f"{contract.source_system}_{contract.object_name}"
+    name = contract.dataset
 
     @dg.asset(
         key=dg.AssetKey(["raw", name]),
@@ -79,7 +79,7 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
     owners = _owners(project, golden_contract.team)
     entity_settings = getattr(settings, ENTITY)
     match_settings = entity_settings.to_matching()
-    raw_keys = [dg.AssetKey(["raw", f"{c.source_system}_{c.object_name}"]) for c in sources]
+    raw_keys = [dg.AssetKey(["raw", c.dataset]) for c in sources]
     common = {"group_name": ENTITY, "owners": owners}
 
     @dg.asset(key=dg.AssetKey(["staged", ENTITY]), deps=raw_keys, kinds={"polars", "parquet"},
@@ -88,7 +88,7 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
     def staged(warehouse: WarehouseResource) -> dg.MaterializeResult:
         parts, quarantined, per_source, defects = [], [], {}, {}
         for contract in sources:
-            name = f"{contract.source_system}_{contract.object_name}"
+            name = contract.dataset
             raw = pl.read_parquet(warehouse.intermediate("raw", name)).drop(
                 "_ingested_at", "_row_hash"
             )
@@ -305,7 +305,7 @@ def _accounting_check(project: Project) -> dg.AssetChecksDefinition:
         quarantine = pl.read_parquet(warehouse.intermediate("quarantine", ENTITY))
         rows, passed = [], True
         for contract in sources:
-            name = f"{contract.source_system}_{contract.object_name}"
+            name = contract.dataset
             landed = pl.scan_parquet(warehouse.intermediate("raw", name)).select(pl.len())
             rejected = pl.scan_parquet(warehouse.intermediate("rejects", name)).select(pl.len())
             arrived = landed.collect().item() + rejected.collect().item()
@@ -336,7 +336,7 @@ def build_pipeline_checks(project: Project) -> list[dg.AssetChecksDefinition]:
 def asset_teams(project: Project) -> dict[str, str]:
     """Asset key -> the team accountable for it (the same teams the asset owners come from)."""
     golden_team = next(c for c in project.golden if c.entity == ENTITY).team
-    teams = {f"raw/{c.source_system}_{c.object_name}": c.team for c in project.sources}
+    teams = {f"raw/{c.dataset}": c.team for c in project.sources}
     for stage in ("staged", "candidates", "scored", "clusters", "golden"):
         teams[f"{stage}/{ENTITY}"] = golden_team
     teams["publish"] = golden_team

@@ -236,11 +236,6 @@ class AssetSuite:
         return next(r for r in self.rules if r.name == name)
 
 
-def raw_asset_name(contract: SourceContract) -> str:
-    """The name of a source's raw asset and intermediate (as pipelines.assets names them)."""
-    return f"{contract.source_system}_{contract.object_name}"
-
-
 def _check_name(*parts: str) -> str:
     name = "_".join(_NAME_CHARS.sub("_", p).strip("_") for p in parts if p)
     return name if not name[:1].isdigit() else f"c_{name}"
@@ -767,7 +762,7 @@ def asset_suites(project: Project) -> list[AssetSuite]:
             continue
         team = project.ownership.team(contract.team)
         if isinstance(contract, SourceContract):
-            name = raw_asset_name(contract)
+            name = contract.dataset
             key_column: str | None = contract.key
             asset_key, location, text = dg.AssetKey(["raw", name]), ("raw", name), True
         elif isinstance(contract, StagedContract):
@@ -1113,7 +1108,6 @@ __all__ = [
     "asset_suites",
     "build_checks",
     "contract_rules",
-    "raw_asset_name",
     "suite_checks",
     "validate_suite",
 ]

@@ -154,6 +154,11 @@ class SourceContract(_ContractBase):
     def key(self) -> str:
         return self.mapping.key
 
+    @property
+    def dataset(self) -> str:
+        """`<source_system>_<object>`: the name of its raw asset, intermediates and quarantine."""
+        return f"{self.source_system}_{self.object_name}"
+
 
 @dataclass(frozen=True)
 class GoldenContract(_ContractBase):

@@ -46,8 +46,9 @@ class Landed:
 
 
 def _fail(contract: SourceContract, rule: str, detail: str) -> IngestError:
-    name = f"{contract.source_system}_{contract.object_name}"
-    return IngestError(f"source {name}: file {contract.server.declared_path}: {rule}: {detail}")
+    return IngestError(
+        f"source {contract.dataset}: file {contract.server.declared_path}: {rule}: {detail}"
+    )
 
 
 def _header(contract: SourceContract, encoding: str, delimiter: str) -> list[str]:

@@ -352,8 +352,7 @@ def test_header_only_file_is_stopped_by_the_row_count_rule(
     path = source_path(project, "crm")
     path.write_bytes(path.read_bytes().split(b"\n")[0] + b"\n")
     assert count_records(path, ",") == 0
-    if not baseline.checks:
-        pytest.skip("the contract's rowCount > 0 rule needs the contract asset checks")
+    assert baseline.checks, "the contract checks must be built for this case"
     run = run_case(project)
     # the landing step reads a header-only file fine (no records, no rejects); the contract's
     # `rowCount mustBeGreaterThan 0` (severity error) blocks the run
@@ -521,8 +520,7 @@ def test_duplicate_key_is_quarantined_within_the_contracts_tolerance(project: Pa
 
 
 def test_null_key_crosses_the_default_contract_threshold(baseline: Baseline, project: Path) -> None:
-    if not baseline.checks:
-        pytest.skip("the key's nullValues rule (under 1%, error) needs the contract checks")
+    assert baseline.checks, "the contract checks must be built for this case"
     for line_no in (6, 7):  # 2 of 150 records: 1.3%, over the contract's 1%
         rewrite_line(project, "billing", line_no, lambda line: b"," + line.split(b",", 1)[1])
     run = run_case(project)
@@ -532,8 +530,7 @@ def test_null_key_crosses_the_default_contract_threshold(baseline: Baseline, pro
 def test_duplicate_key_crosses_the_default_contract_threshold(
     baseline: Baseline, project: Path
 ) -> None:
-    if not baseline.checks:
-        pytest.skip("the key's duplicateValues rule (under 1%, error) needs the contract checks")
+    assert baseline.checks, "the contract checks must be built for this case"
     lines = source_path(project, "billing").read_bytes().split(b"\n")
     key = lines[3].split(b",")[0]
     rewrite_line(project, "billing", 51, lambda line: key + b"," + line.split(b",", 1)[1])
