@@ -47,7 +47,24 @@ ORGANIZATION = (
     Comparison("address", ("different", "similar", "close", "exact")),
     Comparison("city", ("different", "similar", "same")),
 )
-COMPARISONS = {"person": PERSON, "organization": ORGANIZATION}
+# Children are compared within their parent: the parent's golden ID is the first comparison.
+ACCOUNT = (
+    Comparison("customer", ("different", "same")),  # the golden customer the record belongs to
+    Comparison("iban", ("different", "typo", "exact")),
+    Comparison("label", ("else", "similar", "exact")),  # the name without the holder's words
+    Comparison("opened_at", ("far", "months", "days", "exact")),
+    Comparison("currency", ("different", "same")),
+)
+CONTRACT = (
+    Comparison("account", ("different", "same")),  # the golden account the record belongs to
+    Comparison("product", ("different", "same")),
+    # start and end together: an end date is the start plus the term, not separate evidence
+    Comparison("term", ("different", "start_close", "close", "exact")),
+    Comparison("amount", ("different", "close", "exact")),
+    Comparison("currency", ("different", "same")),
+)
+COMPARISONS = {"person": PERSON, "organization": ORGANIZATION, "account": ACCOUNT,
+               "contract": CONTRACT}  # fmt: skip
 
 
 def _sides(records: pl.DataFrame, column: str, left: np.ndarray, right: np.ndarray):
@@ -159,10 +176,91 @@ def _generation(records, left, right) -> np.ndarray:
     return _exact_level(records, "m_generation", left, right)
 
 
+def _date_levels(records, column, left, right, days: tuple[int, ...]) -> np.ndarray:
+    """Exact is the top level; below it, one level per day window (widest first)."""
+    a, b = _sides(records, column, left, right)
+    apart = (a.cast(pl.Int32) - b.cast(pl.Int32)).abs().fill_null(1 << 30).to_numpy()
+    level = np.zeros(len(apart), np.int8)
+    for i, window in enumerate(days, start=1):
+        level[apart <= window] = i
+    level[apart == 0] = len(days) + 1
+    level[_nulls(a, b)] = NULL
+    return level
+
+
+def _label(records, left, right) -> np.ndarray:
+    # a label cut short by a system's field length ("DISTRIBUTION CEN") is still similar
+    a, b = _sides(records, "m_label", left, right)
+    sim = _similarity(a, b, JaroWinkler.normalized_similarity)
+    shorter = np.minimum(a.str.len_chars().fill_null(0).to_numpy(),
+                         b.str.len_chars().fill_null(0).to_numpy())  # fmt: skip
+    prefix = (a.str.starts_with(b) | b.str.starts_with(a)).fill_null(False).to_numpy()
+    sim = np.where(prefix & (shorter >= 3), np.maximum(sim, 0.9), sim)
+    return _levels(sim, _exact(a, b), (0.88,), _nulls(a, b))
+
+
+def _days_apart(records, column, left, right) -> np.ndarray:
+    """Days between the two sides' dates; NaN where a side is null."""
+    a, b = _sides(records, column, left, right)
+    return (a.cast(pl.Int32) - b.cast(pl.Int32)).abs().cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def _term(records, left, right, days: int = 3) -> np.ndarray:
+    """A contract's term: start within `days` (close) or equal (exact), and the ends agreeing
+    the same way; an open end (null) on either side neither confirms nor denies."""
+    start = _days_apart(records, "start_date", left, right)
+    end = _days_apart(records, "end_date", left, right)
+    a, b = _sides(records, "end_date", left, right)
+    both_open = (a.is_null() & b.is_null()).to_numpy()
+    one_open = np.isnan(end) & ~both_open
+    level = np.zeros(len(start), np.int8)
+    level[start <= days] = 1
+    level[(start <= days) & ((end <= days) | one_open | both_open)] = 2
+    level[(start == 0) & ((end == 0) | both_open)] = 3
+    level[np.isnan(start)] = NULL
+    return level
+
+
+def _amount(records, left, right) -> np.ndarray:
+    # a migrated copy may hold the amount rounded to whole units
+    a, b = _sides(records, "amount", left, right)
+    apart = (a - b).abs().to_numpy()
+    close = apart <= np.maximum(1.0, 0.01 * np.maximum(a.abs().to_numpy(), b.abs().to_numpy()))
+    level = np.where(np.nan_to_num(close, nan=0.0).astype(bool), 1, 0).astype(np.int8)
+    level[_exact(a, b)] = 2
+    level[_nulls(a, b)] = NULL
+    return level
+
+
+def _compare_account(records, left, right) -> dict[str, np.ndarray]:
+    return {
+        "customer": _exact_level(records, "customer_golden_id", left, right),
+        "iban": _edit_levels(records, "m_iban", left, right),
+        "label": _label(records, left, right),
+        "opened_at": _date_levels(records, "opened_at", left, right, (62, 7)),
+        "currency": _exact_level(records, "currency", left, right),
+    }
+
+
+def _compare_contract(records, left, right) -> dict[str, np.ndarray]:
+    return {
+        "account": _exact_level(records, "account_golden_id", left, right),
+        "product": _exact_level(records, "product", left, right),
+        "term": _term(records, left, right),
+        "amount": _amount(records, left, right),
+        "currency": _exact_level(records, "currency", left, right),
+    }
+
+
 def compare(
     records: pl.DataFrame, left: np.ndarray, right: np.ndarray, party: str
 ) -> dict[str, np.ndarray]:
-    """Agreement levels of every comparison for `party` ("person" or "organization")."""
+    """Agreement levels of every comparison for `party`: "person" or "organization" (customer
+    records), "account" or "contract"."""
+    if party == "account":
+        return _compare_account(records, left, right)
+    if party == "contract":
+        return _compare_contract(records, left, right)
     out: dict[str, np.ndarray] = {}
     if party == "person":
         out.update(_names(records, left, right))

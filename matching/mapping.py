@@ -43,8 +43,43 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "tax_id",
     "source_updated_at",
 )
-DATE_FIELDS = frozenset({"birth_date", "source_updated_at"})
-CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {"customer": CUSTOMER_FIELDS}
+# An account and a contract (DESIGN.md). `*_ref` fields hold a source key of the record's own
+# system: the parent record they belong to (matching.hierarchy resolves them).
+ACCOUNT_FIELDS: tuple[str, ...] = (
+    "account_number",
+    "iban",
+    "account_name",
+    "customer_ref",
+    "status",
+    "opened_at",
+    "currency",
+    "source_updated_at",
+)
+CONTRACT_FIELDS: tuple[str, ...] = (
+    "contract_number",
+    "account_ref",
+    "customer_ref",
+    "product",
+    "start_date",
+    "end_date",
+    "amount",
+    "currency",
+    "status",
+    "source_updated_at",
+)
+CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "customer": CUSTOMER_FIELDS,
+    "account": ACCOUNT_FIELDS,
+    "contract": CONTRACT_FIELDS,
+}
+# The references a record of each entity must (True) or may (False) carry to its parents.
+REQUIRED_REFERENCES: dict[str, dict[str, bool]] = {
+    "customer": {},
+    "account": {"customer_ref": True},
+    "contract": {"account_ref": True, "customer_ref": False},
+}
+DATE_FIELDS = frozenset({"birth_date", "opened_at", "start_date", "end_date", "source_updated_at"})
+NUMBER_FIELDS = frozenset({"amount"})
 
 NameLayout = Literal["given_family", "family_given", "auto"]
 
@@ -69,7 +104,9 @@ class FieldRule(BaseModel):
     codes to canonical ones (unmapped codes become null and count as defects); `when` keeps
     the value only on rows whose columns hold the given value (or one of a list); `layout`
     says how a `full_name` is ordered (`auto`: "Family, Given" when there is a comma, else
-    given first).
+    given first); `missing` lists values that mean "no value" (SAP's end date 99991231 for an
+    open-ended contract), nulled without counting as defects; `decimal` is the decimal mark of
+    a number (`","`: "1.234,56"; the other mark is a thousands separator and is dropped).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -82,6 +119,8 @@ class FieldRule(BaseModel):
     values: dict[str, str] | None = None
     when: dict[str, Texts] | None = None
     layout: NameLayout | None = None
+    missing: tuple[str, ...] | None = None
+    decimal: Literal[".", ","] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldRule:
@@ -120,6 +159,13 @@ class SourceMapping(BaseModel):
                 raise ValueError(f"{name}: formats apply only to {sorted(DATE_FIELDS)}")
             if rule.layout and name != "full_name":
                 raise ValueError(f"{name}: layout applies only to full_name")
+            if rule.decimal and name not in NUMBER_FIELDS:
+                raise ValueError(f"{name}: decimal applies only to {sorted(NUMBER_FIELDS)}")
+        absent = [ref for ref, required in REQUIRED_REFERENCES[self.entity].items()
+                  if required and ref not in self.fields]  # fmt: skip
+        if absent:
+            raise ValueError(f"{self.entity} records must map {absent}: the source key of the "
+                             "record they belong to")  # fmt: skip
         return self
 
     def source_columns(self) -> tuple[str, ...]:

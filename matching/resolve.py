@@ -1,7 +1,9 @@
 """Entity resolution of staged records in three steps: candidates, score, cluster.
 
-Persons and organisations are resolved apart (a person never matches a company), each with its
-own comparisons, blocking rules and Fellegi-Sunter model.
+Records are resolved by *kind*, each with its own comparisons, blocking rules and
+Fellegi-Sunter model: customers as persons and organisations apart (a person never matches a
+company); accounts and contracts within their parent (the parent's golden ID, from
+`matching.hierarchy.link`, is a blocking key and the first comparison).
 """
 
 from __future__ import annotations
@@ -39,11 +41,20 @@ FORCED: dict[str, frozenset[str]] = {
     "given_postcode": frozenset({"name_given", "postcode", "city"}),
     "birth_city": frozenset({"birth_date", "city"}),
     "birth_address": frozenset({"birth_date", "address"}),
+    "customer": frozenset({"customer"}),
+    "customer_label": frozenset({"customer", "label"}),
+    "iban": frozenset({"iban"}),
+    "account": frozenset({"account"}),
+    "customer_product": frozenset({"product"}),
 }
 TRAINING_SESSIONS = {
     "person": ("name", "birth_postcode", "email"),
     "organization": ("name", "tax_id", "address"),
+    "account": ("customer", "iban"),
+    "contract": ("account", "customer_product"),
 }
+KINDS = {"customer": ("person", "organization"), "account": ("account",),
+         "contract": ("contract",)}  # fmt: skip
 
 BLOCKING: dict[str, list[BlockingRule]] = {
     "person": [
@@ -74,6 +85,15 @@ BLOCKING: dict[str, list[BlockingRule]] = {
         ),  # fmt: skip
         BlockingRule("address", (pl.col("m_postcode"), pl.col("m_address"))),
     ],
+    "account": [
+        BlockingRule("customer", (pl.col("customer_golden_id"),)),
+        BlockingRule("customer_label", (pl.col("customer_golden_id"), pl.col("m_label"))),
+        BlockingRule("iban", (pl.col("m_iban"),)),
+    ],
+    "contract": [
+        BlockingRule("account", (pl.col("account_golden_id"),)),
+        BlockingRule("customer_product", (pl.col("customer_golden_id"), pl.col("product"))),
+    ],
 }
 
 
@@ -93,12 +113,21 @@ def _random_pairs(rows: np.ndarray, k: int, rng: np.random.Generator):
     return left[keep], right[keep]
 
 
-def candidates(records: pl.DataFrame, settings: Settings = Settings()) -> Blocked:
+def kinds(records: pl.DataFrame, entity: str) -> np.ndarray:
+    """The kind of each record: its party type for a customer, else the entity itself."""
+    if entity == "customer":
+        return records["party_type"].to_numpy()
+    return np.full(records.height, entity, dtype=object)
+
+
+def candidates(
+    records: pl.DataFrame, settings: Settings = Settings(), entity: str = "customer"
+) -> Blocked:
     """Candidate pairs (`left`, `right` record rows, `party`, `rules`) and the blocking report;
-    persons and organisations are blocked apart and never paired with each other."""
-    party = records["party_type"].to_numpy()
+    kinds are blocked apart (a person is never paired with an organisation)."""
+    party = kinds(records, entity)
     pairs, reports = [], []
-    for kind in COMPARISONS:
+    for kind in KINDS[entity]:
         rows = np.flatnonzero(party == kind)
         if len(rows) < 2:
             continue
@@ -119,13 +148,17 @@ def candidates(records: pl.DataFrame, settings: Settings = Settings()) -> Blocke
 
 
 def score(
-    records: pl.DataFrame, pairs: pl.DataFrame, settings: Settings = Settings()
+    records: pl.DataFrame,
+    pairs: pl.DataFrame,
+    settings: Settings = Settings(),
+    entity: str = "customer",
 ) -> tuple[pl.DataFrame, dict[str, Model]]:
     """Comparison levels, match weight and probability for every candidate pair."""
     rng = np.random.default_rng(settings.seed)
-    party = records["party_type"].to_numpy()
+    party = kinds(records, entity)
     scored, models = [], {}
-    for kind, comparisons in COMPARISONS.items():
+    for kind in KINDS[entity]:
+        comparisons = COMPARISONS[kind]
         subset = pairs.filter(pl.col("party") == kind)
         rows = np.flatnonzero(party == kind)
         if subset.height == 0:

@@ -110,9 +110,13 @@ def train(
         iterations += it
         for name, value in m.items():
             estimates[name].append(value)
-    missing = [name for name, values in estimates.items() if not values]
-    if missing:
-        raise ValueError(f"no training session estimates m for {missing}")
+    missing = tuple(c for c in comparisons if not estimates[c.name])
+    if missing:  # no blocking rule's pairs left these free: estimate them over every pair
+        m, _, it = _em(comparisons, all_levels, u, max_iterations=max_iterations,
+                       tolerance=tolerance)  # fmt: skip
+        iterations += it
+        for c in missing:
+            estimates[c.name].append(m[c.name])
     m_final = {name: np.mean(values, axis=0) for name, values in estimates.items()}
     all_pairs = n_records * (n_records - 1) / 2
     llr = _log_likelihood_ratio(all_levels, comparisons, m_final, u)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from . import normalize as norm
-from .mapping import CANONICAL_FIELDS, DATE_FIELDS, FieldRule, SourceMapping
+from .mapping import CANONICAL_FIELDS, DATE_FIELDS, NUMBER_FIELDS, FieldRule, SourceMapping
 
 # Systems write 1900-01-01 (or 1901-01-01, or an earlier year) when they have no birth date.
 _PLACEHOLDER_BIRTH = (dt.date(1900, 1, 1), dt.date(1901, 1, 1))
@@ -37,6 +37,8 @@ def _source_value(rule: FieldRule) -> pl.Expr:
         parts = [norm.blank_junk(pl.col(c)) for c in rule.columns or ()]
         value = pl.concat_str(parts, separator=rule.separator, ignore_nulls=True)
     value = norm.blank_junk(value.cast(pl.String))
+    if rule.missing:
+        value = pl.when(~value.is_in(list(rule.missing))).then(value)
     for column, allowed in (rule.when or {}).items():
         value = pl.when(pl.col(column).is_in(list(allowed))).then(value)
     return value
@@ -45,6 +47,12 @@ def _source_value(rule: FieldRule) -> pl.Expr:
 def _parsed(name: str, rule: FieldRule, raw: pl.Expr) -> pl.Expr:
     if rule.values is not None:
         return raw.replace_strict(rule.values, default=None, return_dtype=pl.String)
+    if name in NUMBER_FIELDS:
+        thousands = "." if rule.decimal == "," else ","
+        plain = raw.str.replace_all(thousands, "", literal=True)
+        if rule.decimal == ",":
+            plain = plain.str.replace(",", ".", literal=True)
+        return plain.str.replace_all(" ", "", literal=True).cast(pl.Float64, strict=False)
     if name in DATE_FIELDS:
         formats = rule.formats or ("%Y-%m-%d",)
         if name == "source_updated_at":
@@ -97,26 +105,55 @@ def standardize(frame: pl.DataFrame, mapping: SourceMapping) -> Staged:
         k: int(good.select((pl.col(f"_raw_{k}").is_not_null() & pl.col(k).is_null()).sum()).item())
         for k in raw
     }
-    absent = {k: pl.lit(None, pl.Date if k == "birth_date" else pl.String) for k in fields
-              if k not in raw}  # fmt: skip
-    if "source_updated_at" in absent:
-        absent["source_updated_at"] = pl.lit(None, pl.Datetime("us"))
+    absent = {k: pl.lit(None, _DTYPE.get(k, pl.String)) for k in fields if k not in raw}
     records = good.with_columns(**absent).select(
         pl.lit(mapping.source_system).alias("source_system"),
         pl.col("_key").alias("source_key"),
         *[pl.col(k) for k in fields],
     )
-    records = _match_columns(_complete(records, mapping))
-    # a malformed email (not a placeholder, which is simply missing) is a field defect too
-    if "email" in raw:
-        malformed = records.select(
-            (
-                norm.blank_junk(pl.col("_email_given")).is_not_null() & pl.col("m_email").is_null()
-            ).sum()
-        ).item()
-        defects["email"] = defects.get("email", 0) + int(malformed)
-    records = records.drop("_email_given")
+    records, more = _FINISH[mapping.entity](records, mapping)
+    for name, count in more.items():
+        defects[name] = defects.get(name, 0) + count
     return Staged(records, quarantine.cast({"row_number": pl.Int64}), defects)
+
+
+_DTYPE: dict[str, pl.DataType] = {
+    **{k: pl.Date() for k in DATE_FIELDS},
+    "source_updated_at": pl.Datetime("us"),
+    **{k: pl.Float64() for k in NUMBER_FIELDS},
+}
+
+
+def _customer(records: pl.DataFrame, mapping: SourceMapping) -> tuple[pl.DataFrame, dict]:
+    records = _match_columns(_complete(records, mapping))
+    # a malformed email (not a placeholder, which is simply missing) is a field defect
+    given = norm.blank_junk(pl.col("_email_given")).is_not_null()
+    malformed = int(records.select((given & pl.col("m_email").is_null()).sum()).item())
+    defects = {"email": malformed} if "email" in mapping.fields else {}
+    return records.drop("_email_given"), defects
+
+
+def _account(records: pl.DataFrame, mapping: SourceMapping) -> tuple[pl.DataFrame, dict]:
+    compact = norm.blank_junk(pl.col("iban")).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+    records = records.with_columns(
+        m_iban=compact,
+        currency=norm.blank_junk(pl.col("currency")).str.to_uppercase(),
+    ).with_columns(iban=pl.when(norm.iban_valid(pl.col("m_iban"))).then(pl.col("m_iban")))
+    # a mistyped IBAN (its check digits fail) is nulled for the golden record but still
+    # compared: one wrong digit is evidence of the same account
+    invalid = int(records.select(pl.col("m_iban").is_not_null() & pl.col("iban").is_null())
+                  .sum().item())  # fmt: skip
+    return records, ({"iban": invalid} if "iban" in mapping.fields else {})
+
+
+def _contract(records: pl.DataFrame, mapping: SourceMapping) -> tuple[pl.DataFrame, dict]:
+    return records.with_columns(
+        product=norm.blank_junk(pl.col("product")).str.to_uppercase(),
+        currency=norm.blank_junk(pl.col("currency")).str.to_uppercase(),
+    ), {}
+
+
+_FINISH = {"customer": _customer, "account": _account, "contract": _contract}
 
 
 def _split_full_name(layout: str | None) -> tuple[pl.Expr, pl.Expr]:

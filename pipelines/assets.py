@@ -1,5 +1,6 @@
 """The asset graph, built from a project folder: one `raw/` asset per source contract, then
-staged -> candidates -> scored -> clusters -> golden per entity.
+staged -> candidates -> scored -> clusters -> golden per entity, in the order customer ->
+account -> contract (a child is staged from its parents' golden cross-reference).
 
 Each asset reads its inputs' Parquet files from the warehouse and writes its own; the logic is
 in `matching`, the assets only move data and report what a data engineer wants to see.
@@ -11,33 +12,68 @@ from datetime import UTC, datetime
 import dagster as dg
 import numpy as np
 import polars as pl
-from dagster import AssetExecutionContext
 
 from matching import golden as golden_lib
-from matching.mapping import CUSTOMER_FIELDS
+from matching import hierarchy
+from matching.mapping import CANONICAL_FIELDS
 from matching.resolve import candidates, cluster, score
 from matching.standardize import standardize
+from matching.survive import Survivorship
 
-from . import ledger
 from .contracts import Project, SourceContract
 from .ingest import land
 from .settings import MatchSettings
 from .warehouse import WarehouseResource
 
-ENTITY = "customer"
-GOLDEN_ATTRIBUTES = [f for f in CUSTOMER_FIELDS if f not in ("source_updated_at", "region")]
-ID_PREFIX = {"customer": "CUS"}
+ENTITIES = ("customer", "account", "contract")  # resolution order: parents first
+PARENTS = {"customer": (), "account": ("customer",), "contract": ("account", "customer")}
+ID_PREFIX = {"customer": "CUS", "account": "ACC", "contract": "CON"}
+_NOT_SURVIVED = ("source_updated_at", "region", "customer_ref", "account_ref")
+# golden attributes: the parents' golden IDs first (a contract's customer comes from its account)
+GOLDEN_ATTRIBUTES = {
+    "customer": [f for f in CANONICAL_FIELDS["customer"] if f not in _NOT_SURVIVED],
+    "account": ["customer_golden_id"]
+    + [f for f in CANONICAL_FIELDS["account"] if f not in _NOT_SURVIVED],
+    "contract": ["account_golden_id"]
+    + [f for f in CANONICAL_FIELDS["contract"] if f not in _NOT_SURVIVED],
+}
+# a child belongs to the parent most of its records name; a trusted system breaks ties
+PARENT_RULES = ("frequency", "source_trust", "recency")
 # audit.quarantine: a source record no golden record holds, and the rule it broke. `line` is the
 # file line of a record the reader rejected; `row_number` the record's ordinal otherwise.
 QUARANTINE_COLUMNS = ["source", "file", "source_system", "source_key", "line", "row_number",
                       "rule", "detail", "excerpt"]  # fmt: skip
 
 
-def _owners(project: Project, team: str) -> list[str]:
+def project_entities(project: Project) -> tuple[str, ...]:
+    """The entities `project` resolves, in resolution order; ValueError when an entity lacks
+    its golden contract or a parent entity."""
+    present = {c.entity for c in project.sources}
+    golden = {c.entity for c in project.golden}
+    for entity in present:
+        if entity not in golden:
+            raise ValueError(
+                f"sources map to {entity} but no golden contract (mdm.role: golden, "
+                f"physicalName golden.{entity}) is in {project.folder}/contracts"
+            )
+        missing = [p for p in PARENTS[entity] if p not in present]
+        if missing:
+            raise ValueError(
+                f"sources map to {entity} but none to its parent {missing[0]}: "
+                f"an {entity} references a {missing[0]} record of its system"
+            )
+    return tuple(e for e in ENTITIES if e in present)
+
+
+def golden_contract(project: Project, entity: str):
+    return next(c for c in project.golden if c.entity == entity)
+
+
+def owners(project: Project, team: str) -> list[str]:
     return list(project.ownership.team(team).owners)
 
 
-def _markdown(frame: pl.DataFrame) -> str:
+def markdown(frame: pl.DataFrame) -> str:
     head = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
     rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.iter_rows()]
@@ -50,7 +86,7 @@ def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinitio
     @dg.asset(
         key=dg.AssetKey(["raw", name]),
         group_name=contract.entity,
-        owners=_owners(project, contract.team),
+        owners=owners(project, contract.team),
         kinds={"polars", "parquet"},
         description=f"{contract.name}: the extract as landed, with _ingested_at and _row_hash.",
     )
@@ -73,59 +109,144 @@ def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinitio
     return raw
 
 
-def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsDefinition]:
-    sources = [c for c in project.sources if c.entity == ENTITY]
-    golden_contract = next(c for c in project.golden if c.entity == ENTITY)
-    owners = _owners(project, golden_contract.team)
-    entity_settings = getattr(settings, ENTITY)
-    match_settings = entity_settings.to_matching()
-    raw_keys = [dg.AssetKey(["raw", c.dataset]) for c in sources]
-    common = {"group_name": ENTITY, "owners": owners}
+def _quarantine_rows(frame: pl.DataFrame, contract: SourceContract) -> pl.DataFrame:
+    """Row defects of one source in the audit.quarantine layout."""
+    return frame.with_columns(
+        source=pl.lit(contract.dataset), file=pl.lit(contract.server.declared_path),
+        line=pl.lit(None, pl.Int64), excerpt=pl.lit(None, pl.String),
+        **({} if "row_number" in frame.columns else {"row_number": pl.lit(None, pl.Int64)}),
+    ).select(QUARANTINE_COLUMNS)  # fmt: skip
 
-    @dg.asset(key=dg.AssetKey(["staged", ENTITY]), deps=raw_keys, kinds={"polars", "parquet"},
-              description=f"Source {ENTITY} records mapped to the canonical model, standardised.",
-              **common)  # fmt: skip
+
+def _rejected_rows(contract: SourceContract, warehouse: WarehouseResource) -> pl.DataFrame:
+    rejects = pl.read_parquet(warehouse.intermediate("rejects", contract.dataset))
+    return rejects.select(
+        source=pl.lit(contract.dataset), file=pl.lit(contract.server.declared_path),
+        source_system=pl.lit(contract.source_system), source_key=pl.lit(None, pl.String),
+        line="line", row_number=pl.lit(None, pl.Int64), rule="rule", detail="detail",
+        excerpt="excerpt",
+    )  # fmt: skip
+
+
+def _parents(entity: str, warehouse: WarehouseResource) -> dict[str, hierarchy.Parent]:
+    """Each parent entity's resolved records (this run's xref) and quarantined ones."""
+    out = {}
+    for parent in PARENTS[entity]:
+        xref = pl.read_parquet(warehouse.intermediate("golden", f"xref_{parent}"))
+        held = pl.read_parquet(warehouse.intermediate("quarantine", parent))
+        out[parent] = hierarchy.Parent(
+            parent,
+            xref.select("source_system", "source_key", "golden_id"),
+            held.select("source_system", "source_key", "rule"),
+        )
+    return out
+
+
+def _in_hierarchy(entity: str, records: pl.DataFrame, warehouse: WarehouseResource):
+    """What a child learns from its resolved parents: an account its label (its name without
+    its holder's), a contract its customer (its account's). Returns records and metadata."""
+    if entity == "account":
+        customers = pl.read_parquet(warehouse.intermediate("staged", "customer"))
+        return hierarchy.with_labels(records, customers), {}
+    if entity == "contract":
+        accounts = pl.read_parquet(warehouse.intermediate("golden", "golden_account"))
+        records, disagree = hierarchy.through_account(records, accounts)
+        return records, {"customer_ref_disagrees_with_account": disagree}
+    return records, {}
+
+
+def _broken_references(quarantine: pl.DataFrame) -> pl.DataFrame:
+    """Per source and rule: how many records a broken reference held back, and a few keys."""
+    broken = quarantine.filter(
+        pl.col("rule").is_in(["orphan_reference", "parent_quarantined", "reference_missing"])
+    )
+    return (
+        broken.group_by("source", "rule")
+        .agg(records=pl.len(), sample_keys=pl.col("source_key").sort().head(5).str.join(", "))
+        .sort("source", "rule")
+    )
+
+
+def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefinition:
+    sources = [c for c in project.sources if c.entity == entity]
+    deps = [dg.AssetKey(["raw", c.dataset]) for c in sources]
+    deps += [dg.AssetKey(["golden", p]) for p in PARENTS[entity]]
+    references = ", resolved to their parents' golden IDs" if PARENTS[entity] else ""
+
+    @dg.asset(key=dg.AssetKey(["staged", entity]), deps=deps, kinds={"polars", "parquet"},
+              description=f"Source {entity} records mapped to the canonical model, "
+              f"standardised{references}.", **common)  # fmt: skip
     def staged(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        parents = _parents(entity, warehouse)
         parts, quarantined, per_source, defects = [], [], {}, {}
         for contract in sources:
-            name = contract.dataset
-            raw = pl.read_parquet(warehouse.intermediate("raw", name)).drop(
-                "_ingested_at", "_row_hash"
-            )
-            result = standardize(raw, contract.mapping)
-            parts.append(result.records)
-            file = contract.server.declared_path
-            quarantined.append(result.quarantine.with_columns(
-                source=pl.lit(name), file=pl.lit(file), line=pl.lit(None, pl.Int64),
-                excerpt=pl.lit(None, pl.String),
-            ))  # fmt: skip
-            rejects = pl.read_parquet(warehouse.intermediate("rejects", name))
-            quarantined.append(rejects.select(
-                source_system=pl.lit(contract.source_system), source_key=pl.lit(None, pl.String),
-                row_number=pl.lit(None, pl.Int64), rule="rule", detail="detail",
-                source=pl.lit(name), file=pl.lit(file), line="line", excerpt="excerpt",
-            ))  # fmt: skip
-            per_source[name] = result.records.height
-            defects.update({f"{name}.{k}": v for k, v in result.field_defects.items() if v})
-        records = pl.concat(parts, how="vertical_relaxed")
-        records.write_parquet(warehouse.intermediate("staged", ENTITY))
-        quarantine = pl.concat(quarantined, how="diagonal_relaxed").select(QUARANTINE_COLUMNS)
-        quarantine.write_parquet(warehouse.intermediate("quarantine", ENTITY))
+            raw = pl.read_parquet(warehouse.intermediate("raw", contract.dataset))
+            result = standardize(raw.drop("_ingested_at", "_row_hash"), contract.mapping)
+            records = result.records
+            quarantined += [_quarantine_rows(result.quarantine, contract),
+                            _rejected_rows(contract, warehouse)]  # fmt: skip
+            if parents:
+                linked = hierarchy.link(records, entity, parents)
+                records = linked.records
+                quarantined.append(_quarantine_rows(linked.quarantine, contract))
+            parts.append(records)
+            per_source[contract.dataset] = records.height
+            defects.update({f"{contract.dataset}.{k}": v for k, v in result.field_defects.items()
+                            if v})  # fmt: skip
+        records, learned = _in_hierarchy(entity, pl.concat(parts, how="vertical_relaxed"),
+                                         warehouse)  # fmt: skip
+        records.write_parquet(warehouse.intermediate("staged", entity))
+        quarantine = pl.concat(quarantined, how="vertical_relaxed")
+        quarantine.write_parquet(warehouse.intermediate("quarantine", entity))
+        broken = _broken_references(quarantine)
         return dg.MaterializeResult(metadata={
             "dagster/row_count": records.height,
             "quarantined_rows": quarantine.height,
             "records_per_source": dg.MetadataValue.json(per_source),
             "nulled_field_values": dg.MetadataValue.json(defects),
+            **({"broken_references": int(broken["records"].sum()),
+                "broken_references_by_source": dg.MetadataValue.md(markdown(broken))}
+               if parents else {}),
+            **learned,
         })  # fmt: skip
 
-    @dg.asset(key=dg.AssetKey(["candidates", ENTITY]), deps=[staged.key],
+    return staged
+
+
+def _golden_table(entity, table: pl.DataFrame, warehouse: WarehouseResource) -> pl.DataFrame:
+    """A contract's customer is its golden account's: one hierarchy, never two answers."""
+    if entity != "contract":
+        return table
+    accounts = pl.read_parquet(warehouse.intermediate("golden", "golden_account")).select(
+        pl.col("golden_id").alias("account_golden_id"), "customer_golden_id"
+    )
+    table = table.join(accounts, on="account_golden_id", how="left")
+    first = ["golden_id", "account_golden_id", "customer_golden_id"]
+    return table.select(*first, *[c for c in table.columns if c not in first])
+
+
+def _survivorship(entity: str, settings: MatchSettings) -> Survivorship:
+    chosen = getattr(settings, entity).survivorship.to_matching()
+    rules = {f"{p}_golden_id": PARENT_RULES for p in PARENTS[entity]} | dict(chosen.rules)
+    return Survivorship(chosen.source_trust, rules)
+
+
+def _entity_assets(
+    project: Project, settings: MatchSettings, entity: str
+) -> list[dg.AssetsDefinition]:
+    team = golden_contract(project, entity).team
+    match_settings = getattr(settings, entity).to_matching()
+    common = {"group_name": entity, "owners": owners(project, team)}
+    staged = _staged_asset(project, entity, common)
+
+    @dg.asset(key=dg.AssetKey(["candidates", entity]), deps=[staged.key],
               kinds={"polars", "parquet"},
               description="Candidate pairs from several blocking keys (self-joins, capped blocks).",
               **common)  # fmt: skip
     def candidate_pairs(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        records = pl.read_parquet(warehouse.intermediate("staged", ENTITY))
-        blocked = candidates(records, match_settings)
-        blocked.pairs.write_parquet(warehouse.intermediate("candidates", ENTITY))
+        records = pl.read_parquet(warehouse.intermediate("staged", entity))
+        blocked = candidates(records, match_settings, entity)
+        blocked.pairs.write_parquet(warehouse.intermediate("candidates", entity))
         n = records.height
         all_pairs = n * (n - 1) // 2
         return dg.MaterializeResult(metadata={
@@ -134,23 +255,23 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
             "reduction_ratio": 1.0 - blocked.pairs.height / all_pairs if all_pairs else 1.0,
             "capped_blocks": int(blocked.report["capped_blocks"].sum())
             if blocked.report.height else 0,
-            "blocking_rules": dg.MetadataValue.md(_markdown(blocked.report)),
+            "blocking_rules": dg.MetadataValue.md(markdown(blocked.report)),
         })  # fmt: skip
 
-    @dg.asset(key=dg.AssetKey(["scored", ENTITY]), deps=[candidate_pairs.key],
+    @dg.asset(key=dg.AssetKey(["scored", entity]), deps=[candidate_pairs.key],
               kinds={"polars", "parquet"},
               description="Fellegi-Sunter comparison levels, match weight and probability per "
               "candidate pair; m/u estimated by EM.", **common)  # fmt: skip
     def scored(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        records = pl.read_parquet(warehouse.intermediate("staged", ENTITY))
-        pairs = pl.read_parquet(warehouse.intermediate("candidates", ENTITY))
+        records = pl.read_parquet(warehouse.intermediate("staged", entity))
+        pairs = pl.read_parquet(warehouse.intermediate("candidates", entity))
         started = time.perf_counter()
-        result, models = score(records, pairs, match_settings)
+        result, models = score(records, pairs, match_settings, entity)
         elapsed = time.perf_counter() - started
-        result.write_parquet(warehouse.intermediate("scored", ENTITY))
+        result.write_parquet(warehouse.intermediate("scored", entity))
         weights = pl.DataFrame([
-            {"party": party, "comparison": name, "level": i, "weight_bits": round(float(w), 2)}
-            for party, model in models.items()
+            {"kind": kind, "comparison": name, "level": i, "weight_bits": round(float(w), 2)}
+            for kind, model in models.items()
             for name, values in model.weights().items()
             for i, w in enumerate(values)
         ])  # fmt: skip
@@ -161,18 +282,18 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
             "dagster/row_count": result.height,
             "pairs_per_second": result.height / elapsed if elapsed else 0.0,
             "pairs_above_threshold": above,
-            "match_weights": dg.MetadataValue.md(_markdown(weights)) if weights.height else "",
+            "match_weights": dg.MetadataValue.md(markdown(weights)) if weights.height else "",
         })  # fmt: skip
 
-    @dg.asset(key=dg.AssetKey(["clusters", ENTITY]), deps=[scored.key],
+    @dg.asset(key=dg.AssetKey(["clusters", entity]), deps=[scored.key],
               kinds={"scipy", "parquet"},
               description="Connected components of the records joined by pairs at or above "
               "the match threshold.", **common)  # fmt: skip
     def clusters(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        records = pl.read_parquet(warehouse.intermediate("staged", ENTITY))
-        result = pl.read_parquet(warehouse.intermediate("scored", ENTITY))
+        records = pl.read_parquet(warehouse.intermediate("staged", entity))
+        result = pl.read_parquet(warehouse.intermediate("scored", entity))
         labels = cluster(records.height, result, match_settings.threshold)
-        pl.DataFrame({"cluster": labels}).write_parquet(warehouse.intermediate("clusters", ENTITY))
+        pl.DataFrame({"cluster": labels}).write_parquet(warehouse.intermediate("clusters", entity))
         sizes = pl.Series(np.bincount(labels)) if len(labels) else pl.Series([], dtype=pl.Int64)
         histogram = (
             sizes.value_counts()
@@ -183,48 +304,36 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
             "dagster/row_count": int(sizes.len()),
             "clusters": int(sizes.len()),
             "largest_cluster": int(sizes.max() or 0),
-            "cluster_sizes": dg.MetadataValue.md(_markdown(histogram)),
+            "cluster_sizes": dg.MetadataValue.md(markdown(histogram)),
         })  # fmt: skip
 
-    @dg.asset(key=dg.AssetKey(["golden", ENTITY]), deps=[clusters.key],
+    @dg.asset(key=dg.AssetKey(["golden", entity]), deps=[clusters.key],
               kinds={"duckdb", "parquet"},
-              description=f"Golden {ENTITY} records with cross-reference and lineage, not yet "
+              description=f"Golden {entity} records with cross-reference and lineage, not yet "
               "published: its checks run on this version first.",
               **common)  # fmt: skip
-    def golden(context: AssetExecutionContext, warehouse: WarehouseResource):
-        records = pl.read_parquet(warehouse.intermediate("staged", ENTITY))
-        result = pl.read_parquet(warehouse.intermediate("scored", ENTITY))
-        labels = pl.read_parquet(warehouse.intermediate("clusters", ENTITY))["cluster"].to_numpy()
+    def golden(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        records = pl.read_parquet(warehouse.intermediate("staged", entity))
+        result = pl.read_parquet(warehouse.intermediate("scored", entity))
+        labels = pl.read_parquet(warehouse.intermediate("clusters", entity))["cluster"].to_numpy()
         n_clusters = int(labels.max()) + 1 if len(labels) else 0
-        ids = golden_lib.mint_ids(n_clusters, ID_PREFIX[ENTITY], np.random.default_rng())
+        ids = golden_lib.mint_ids(n_clusters, ID_PREFIX[entity], np.random.default_rng())
         table, xref, lineage = golden_lib.build(
             records, labels, result, threshold=match_settings.threshold,
-            attributes=GOLDEN_ATTRIBUTES,
-            survivorship=entity_settings.survivorship.to_matching(), golden_ids=ids,
+            attributes=GOLDEN_ATTRIBUTES[entity], survivorship=_survivorship(entity, settings),
+            golden_ids=ids,
         )  # fmt: skip
         now = datetime.now(UTC)
+        table = _golden_table(entity, table, warehouse)
         table = table.with_columns(valid_from=pl.lit(now), version=pl.lit(1))
-        xref = xref.select(pl.lit(ENTITY).alias("entity"), *xref.columns).with_columns(
+        xref = xref.select(pl.lit(entity).alias("entity"), *xref.columns).with_columns(
             valid_from=pl.lit(now), valid_to=pl.lit(None, pl.Datetime("us", "UTC"))
         )
-        lineage = lineage.select(pl.lit(ENTITY).alias("entity"), *lineage.columns)
-        key_of = records.select("source_system", "source_key").with_row_index("row")
-        pairs = result.join(
-            key_of.rename(
-                {"row": "left", "source_system": "left_system", "source_key": "left_key"}
-            ),
-            on="left",
-        )
-        pairs = pairs.join(
-            key_of.rename(
-                {"row": "right", "source_system": "right_system", "source_key": "right_key"}
-            ),
-            on="right",
-        )
-        pairs = pairs.drop("left", "right").with_columns(pl.col("rules").list.join(","))
-        outputs = {"golden": table, "xref": xref, "lineage": lineage, "pairs": pairs}
+        lineage = lineage.select(pl.lit(entity).alias("entity"), *lineage.columns)
+        outputs = {"golden": table, "xref": xref, "lineage": lineage,
+                   "pairs": _explained_pairs(records, result)}  # fmt: skip
         for name, frame in outputs.items():
-            frame.write_parquet(warehouse.intermediate("golden", f"{name}_{ENTITY}"))
+            frame.write_parquet(warehouse.intermediate("golden", f"{name}_{entity}"))
         return dg.MaterializeResult(metadata={
             "dagster/row_count": table.height,
             "golden_records": table.height,
@@ -236,114 +345,33 @@ def _entity_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsD
     return [staged, candidate_pairs, scored, clusters, golden]
 
 
-PUBLISHED = {  # intermediate name -> published table, per entity
-    "golden": "golden.{entity}",
-    "xref": "golden.xref",
-    "lineage": "golden.lineage",
-    "pairs": "match.pairs_{entity}",
-}
-
-
-def _publish_asset(project: Project) -> dg.AssetsDefinition:
-    golden_contract = next(c for c in project.golden if c.entity == ENTITY)
-
-    @dg.asset(
-        key=dg.AssetKey(["publish"]),
-        deps=[dg.AssetKey(["golden", ENTITY])],
-        group_name="publish",
-        owners=_owners(project, golden_contract.team),
-        kinds={"duckdb", "parquet"},
-        description="Publishes the checked golden version into mdm.duckdb atomically (a new "
-        "file renamed over the old one) with Parquet exports; runs only when no blocking "
-        "check failed.",
-    )
-    def publish(context: AssetExecutionContext, warehouse: WarehouseResource):
-        tables = {
-            table.format(entity=ENTITY): pl.read_parquet(
-                warehouse.intermediate("golden", f"{name}_{ENTITY}")
-            )
-            for name, table in PUBLISHED.items()
-        }
-        # the version carries the ledger up to itself: earlier runs, and this run's quarantine
-        run_id = context.run.run_id
-        quarantine = pl.read_parquet(warehouse.intermediate("quarantine", ENTITY))
-        tables["audit.quarantine"] = pl.concat([
-            ledger.read(warehouse.root, "audit.quarantine"),
-            quarantine.with_columns(run_id=pl.lit(run_id)).select(list(ledger.QUARANTINE_SCHEMA))
-            .cast(ledger.QUARANTINE_SCHEMA),
-        ])  # fmt: skip
-        tables["audit.runs"] = ledger.read(warehouse.root, "audit.runs")
-        tables["audit.check_results"] = ledger.read(warehouse.root, "audit.check_results")
-        path = warehouse.publish(tables, run_id)
-        return dg.MaterializeResult(metadata={
-            "database": dg.MetadataValue.path(str(path)),
-            **{f"rows {name}": frame.height for name, frame in tables.items()},
-        })  # fmt: skip
-
-    return publish
-
-
-def _accounting_check(project: Project) -> dg.AssetChecksDefinition:
-    sources = [c for c in project.sources if c.entity == ENTITY]
-
-    golden_contract = next(c for c in project.golden if c.entity == ENTITY)
-    team = golden_contract.team
-    owners = _owners(project, team)
-
-    @dg.asset_check(
-        asset=dg.AssetKey(["golden", ENTITY]),
-        name="every_record_accounted_for",
-        blocking=True,
-        description="Every record of every source (as landed, plus every line the reader "
-        "rejected) is a row of the cross-reference or of the quarantine, exactly once. "
-        f"Owners: {', '.join(owners)}",
-        metadata={"owners": owners, "team": team, "contract": str(golden_contract.file)},
-        op_tags={"mdm/team": team},
-    )
-    def accounting(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        xref = pl.read_parquet(warehouse.intermediate("golden", f"xref_{ENTITY}"))
-        quarantine = pl.read_parquet(warehouse.intermediate("quarantine", ENTITY))
-        rows, passed = [], True
-        for contract in sources:
-            name = contract.dataset
-            landed = pl.scan_parquet(warehouse.intermediate("raw", name)).select(pl.len())
-            rejected = pl.scan_parquet(warehouse.intermediate("rejects", name)).select(pl.len())
-            arrived = landed.collect().item() + rejected.collect().item()
-            resolved = xref.filter(pl.col("source_system") == contract.source_system).height
-            held = quarantine.filter(pl.col("source") == name).height
-            ok = arrived == resolved + held
-            passed &= ok
-            rows.append({"source": name, "records": arrived, "in_xref": resolved,
-                         "quarantined": held, "balanced": ok})  # fmt: skip
-        duplicated = int(xref.select("source_system", "source_key").is_duplicated().sum())
-        passed &= duplicated == 0
-        return dg.AssetCheckResult(
-            passed=passed,
-            metadata={
-                "per_source": dg.MetadataValue.md(_markdown(pl.DataFrame(rows))),
-                "duplicated_xref_keys": duplicated,
-            },
-        )
-
-    return accounting
-
-
-def build_pipeline_checks(project: Project) -> list[dg.AssetChecksDefinition]:
-    """Checks the pipeline itself owes (not from contracts): the accounting invariant."""
-    return [_accounting_check(project)]
+def _explained_pairs(records: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
+    """Scored pairs named by their records' source keys instead of row numbers."""
+    key_of = records.select("source_system", "source_key").with_row_index("row")
+    for side in ("left", "right"):
+        scored = scored.join(
+            key_of.rename({"row": side, "source_system": f"{side}_system",
+                           "source_key": f"{side}_key"}),
+            on=side,
+        )  # fmt: skip
+    return scored.drop("left", "right").with_columns(pl.col("rules").list.join(","))
 
 
 def asset_teams(project: Project) -> dict[str, str]:
     """Asset key -> the team accountable for it (the same teams the asset owners come from)."""
-    golden_team = next(c for c in project.golden if c.entity == ENTITY).team
     teams = {f"raw/{c.dataset}": c.team for c in project.sources}
-    for stage in ("staged", "candidates", "scored", "clusters", "golden"):
-        teams[f"{stage}/{ENTITY}"] = golden_team
-    teams["publish"] = golden_team
+    entities = project_entities(project)
+    for entity in entities:
+        for stage in ("staged", "candidates", "scored", "clusters", "golden"):
+            teams[f"{stage}/{entity}"] = golden_contract(project, entity).team
+    if entities:
+        teams["publish"] = golden_contract(project, entities[0]).team
     return teams
 
 
 def build_assets(project: Project, settings: MatchSettings) -> list[dg.AssetsDefinition]:
-    """Every asset of `project`: raw per source contract, the entity chain, then publish."""
+    """The assets of `project` up to golden: raw per source contract, then each entity's chain
+    (`pipelines.publish` adds the publish asset)."""
     raw = [_raw_asset(project, c) for c in project.sources]
-    return [*raw, *_entity_assets(project, settings), _publish_asset(project)]
+    chains = [a for e in project_entities(project) for a in _entity_assets(project, settings, e)]
+    return [*raw, *chains]

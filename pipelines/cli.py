@@ -102,8 +102,12 @@ def _run(args: argparse.Namespace) -> int:
     print(f"mdm run: {args.project} -> {database} in {elapsed:.1f} s (run {result.run_id})")
     print("  records in: " + ", ".join(f"{s} {n:,}" for s, n in outcome.per_source.items())
           + f" ({outcome.records_in:,}); quarantined: {outcome.quarantined:,}")  # fmt: skip
-    print(f"  candidate pairs scored: {outcome.pairs:,}")
-    print(f"  golden customers: {outcome.golden_records:,}")
+    print("  candidate pairs scored: " + ", ".join(f"{e} {n:,}" for e, n in outcome.pairs.items()))
+    print("  golden records: " + ", ".join(f"{e} {n:,}" for e, n in outcome.golden.items()))
+    if outcome.quarantine is not None and outcome.quarantined:
+        rules = outcome.quarantine["rule"].value_counts().sort("rule")
+        print("  quarantined by rule: "
+              + ", ".join(f"{r} {n:,}" for r, n in rules.iter_rows()))  # fmt: skip
     failed = [c for c in outcome.checks if not c["passed"]]
     if failed:
         print(f"  warnings: {len(failed)} check(s) failed without blocking: "
@@ -125,24 +129,41 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"mdm evaluate: no published database at {database}; run `mdm run` first",
               file=sys.stderr)  # fmt: skip
         return 2
+    truth = {"customer": args.truth} if args.truth else _truth_files(args.truth_dir)
+    if not truth:
+        print(f"mdm evaluate: no truth_<entity>.csv in {args.truth_dir}", file=sys.stderr)
+        return 2
+    if args.entity:
+        truth = {args.entity: args.truth or args.truth_dir / f"truth_{args.entity}.csv"}
+    results = {}
     with duckdb.connect(str(database), read_only=True) as con:
-        xref = con.sql(
-            "SELECT source_system, source_key, golden_id FROM golden.xref "
-            "WHERE entity = ? AND valid_to IS NULL",
-            params=[args.entity],
-        ).pl()
-    truth = pl.read_csv(args.truth, infer_schema=False)
-    result = evaluate(xref, truth)
+        for entity, path in truth.items():
+            if not Path(path).exists():
+                print(f"mdm evaluate: no truth file {path}", file=sys.stderr)
+                return 2
+            xref = con.sql(
+                "SELECT source_system, source_key, golden_id FROM golden.xref "
+                "WHERE entity = ? AND valid_to IS NULL",
+                params=[entity],
+            ).pl()
+            results[entity] = evaluate(xref, pl.read_csv(path, infer_schema=False))
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
-    else:
-        print(f"{args.entity}: {result.truth_records:,} truth records, "
+        print(json.dumps({e: r.to_dict() for e, r in results.items()}, indent=2))
+        return 0
+    for entity, result in results.items():
+        print(f"{entity}: {result.truth_records:,} truth records, "
               f"{result.missing_records:,} missing from xref (scored as singletons)")  # fmt: skip
         print(f"  pairwise  precision {result.pairwise_precision:.4f}  "
               f"recall {result.pairwise_recall:.4f}  F1 {result.pairwise_f1:.4f}")  # fmt: skip
         print(f"  B-cubed   precision {result.bcubed_precision:.4f}  "
               f"recall {result.bcubed_recall:.4f}  F1 {result.bcubed_f1:.4f}")  # fmt: skip
     return 0
+
+
+def _truth_files(folder: Path) -> dict[str, Path]:
+    """entity -> truth file, for each truth_<entity>.csv in `folder`, in resolution order."""
+    order = ("customer", "account", "contract")
+    return {e: folder / f"truth_{e}.csv" for e in order if (folder / f"truth_{e}.csv").exists()}
 
 
 def _owners(args: argparse.Namespace) -> int:
@@ -217,13 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = commands.add_parser(
         "evaluate",
-        help="precision, recall and F1 of the published cross-reference against a truth file",
-        description="Pairwise and B-cubed precision, recall and F1 of golden.xref against a "
-        "truth file (source_system, source_key, entity_id). Truth records missing from the "
-        "cross-reference count as singletons.",
+        help="precision, recall and F1 of the published cross-reference against ground truth",
+        description="Pairwise and B-cubed precision, recall and F1 of golden.xref against truth "
+        "files (source_system, source_key, entity_id): by default every truth_<entity>.csv in "
+        "--truth-dir. Truth records missing from the cross-reference (quarantined ones too) "
+        "count as singletons.",
     )
-    ev.add_argument("--truth", type=Path, required=True, help="truth CSV")
-    ev.add_argument("--entity", default="customer", choices=("customer",))
+    ev.add_argument("--truth-dir", type=Path, default=ROOT / "data" / "samples" / "truth",
+                    help="folder of truth_<entity>.csv files (default: the sample's)")  # fmt: skip
+    ev.add_argument("--truth", type=Path, help="one truth CSV (for --entity, default customer)")
+    ev.add_argument("--entity", choices=("customer", "account", "contract"),
+                    help="evaluate one entity only")  # fmt: skip
     ev.add_argument("--warehouse", type=Path, default=Path("warehouse"))
     ev.add_argument("--json", action="store_true", help="machine-readable output")
     ev.set_defaults(func=_evaluate)

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from .assets import build_assets, build_pipeline_checks
+from .assets import build_assets, project_entities
 from .checks import build_checks
 from .contracts import load_project
+from .integrity import build_pipeline_checks
+from .publish import publish_asset
 from .settings import load_settings
 from .warehouse import WarehouseResource
 
@@ -24,6 +26,7 @@ def build_definitions(project_dir: Path | str, warehouse: str | None = None) -> 
     """
     project = load_project(project_dir)
     assets = build_assets(project, load_settings(Path(project_dir)))
+    assets.append(publish_asset(project, project_entities(project)))
     checks = build_checks(project, [key for a in assets for key in a.keys])
     checks += build_pipeline_checks(project)
     job = dg.define_asset_job(

@@ -20,8 +20,9 @@ class Outcome:
     per_source: dict[str, int] = field(default_factory=dict)
     records_in: int = 0
     quarantined: int = 0
-    golden_records: int = 0
-    pairs: int = 0
+    golden_records: int = 0  # golden customers
+    golden: dict[str, int] = field(default_factory=dict)  # entity -> golden records
+    pairs: dict[str, int] = field(default_factory=dict)  # entity -> candidate pairs scored
 
     @property
     def message(self) -> str:
@@ -72,16 +73,23 @@ def collect(result: dg.ExecuteInProcessResult, warehouse: Path) -> Outcome:
     outcome.per_source = {k: int(v.get("dagster/row_count", 0)) for k, v in sorted(raw.items())}
     rejected = sum(int(v.get("rejected_records", 0)) for v in raw.values())
     outcome.records_in = sum(outcome.per_source.values()) + rejected
-    quarantine_file = warehouse / "intermediate" / "quarantine" / "customer.parquet"
-    if "staged/customer" in materialized and quarantine_file.exists():
-        outcome.quarantine = pl.read_parquet(quarantine_file)
+    staged = [k.removeprefix("staged/") for k in materialized if k.startswith("staged/")]
+    files = [warehouse / "intermediate" / "quarantine" / f"{e}.parquet" for e in staged]
+    if staged and all(f.exists() for f in files):
+        outcome.quarantine = pl.concat([pl.read_parquet(f) for f in files])
     else:
         rejects = [warehouse / "intermediate" / "rejects" / f"{name}.parquet" for name in raw]
         frames = [pl.read_parquet(p).with_columns(source=pl.lit(p.stem)) for p in rejects
                   if p.exists()]  # fmt: skip
         outcome.quarantine = pl.concat(frames, how="diagonal_relaxed") if frames else None
     outcome.quarantined = outcome.quarantine.height if outcome.quarantine is not None else 0
-    outcome.golden_records = int(materialized.get("golden/customer", {}).get(
-        "dagster/row_count", 0))  # fmt: skip
-    outcome.pairs = int(materialized.get("scored/customer", {}).get("dagster/row_count", 0))
+    outcome.golden = {
+        k.removeprefix("golden/"): int(v.get("dagster/row_count", 0))
+        for k, v in materialized.items() if k.startswith("golden/")
+    }  # fmt: skip
+    outcome.golden_records = outcome.golden.get("customer", 0)
+    outcome.pairs = {
+        k.removeprefix("scored/"): int(v.get("dagster/row_count", 0))
+        for k, v in materialized.items() if k.startswith("scored/")
+    }  # fmt: skip
     return outcome

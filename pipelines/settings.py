@@ -47,6 +47,8 @@ class MatchSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer: EntitySettings = Field(default_factory=EntitySettings)
+    account: EntitySettings = Field(default_factory=EntitySettings)
+    contract: EntitySettings = Field(default_factory=EntitySettings)
 
 
 class SettingsError(ValueError):

@@ -46,12 +46,17 @@ class WarehouseResource(dg.ConfigurableResource):
     def database(self) -> Path:
         return self.root / DATABASE
 
-    def publish(self, tables: dict[str, pl.DataFrame], run_id: str) -> Path:
-        """Write `tables` (schema.table -> frame) into a new database and swap it in; replace
-        the Parquet exports under export/golden/ the same way."""
+    def publish(
+        self, tables: dict[str, pl.DataFrame], run_id: str, views: dict[str, str] | None = None
+    ) -> tuple[Path, dict[str, int]]:
+        """Write `tables` (schema.table -> frame) and `views` (schema.view -> its CREATE VIEW,
+        SQL from code) into a new database and swap it in; replace the Parquet exports under
+        export/golden/ the same way (a view is exported as its rows). Returns the database
+        and each view's row count."""
         self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".{DATABASE}.{run_id}.tmp"
         staging.unlink(missing_ok=True)
+        exports = dict(tables)
         with duckdb.connect(str(staging)) as con:
             for name, frame in tables.items():
                 schema = name.split(".")[0]
@@ -59,12 +64,15 @@ class WarehouseResource(dg.ConfigurableResource):
                 con.register("_frame", frame.to_arrow())
                 con.execute(f"CREATE TABLE {_quoted(name)} AS SELECT * FROM _frame")
                 con.unregister("_frame")
+            for name, sql in (views or {}).items():
+                con.execute(sql)
+                exports[name] = con.sql(f"SELECT * FROM {_quoted(name)}").pl()
         os.replace(staging, self.database)
         export = self.root / "export" / "golden"
         export.mkdir(parents=True, exist_ok=True)
-        for name, frame in tables.items():
+        for name, frame in exports.items():
             target = export / f"{name.replace('.', '_')}.parquet"
             tmp = target.with_suffix(f".{run_id}.tmp")
             frame.write_parquet(tmp)
             os.replace(tmp, target)
-        return self.database
+        return self.database, {name: exports[name].height for name in views or {}}
