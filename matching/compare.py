@@ -22,8 +22,15 @@ NULL = -1
 
 @dataclass(frozen=True)
 class Comparison:
+    """A compared field and its agreement levels (0 upwards). `m_prior`/`u_prior`, where
+    given, are what the level shares are believed to be among matches and non-matches before
+    any data is seen; estimation adds them as pseudo-counts, so a small source cannot make
+    the model unlearn that a different IBAN speaks against a match (`score.PRIOR_PAIRS`)."""
+
     name: str
     levels: tuple[str, ...]  # level names from 0 upwards
+    m_prior: tuple[float, ...] | None = None
+    u_prior: tuple[float, ...] | None = None
 
 
 PERSON = (
@@ -49,19 +56,32 @@ ORGANIZATION = (
 )
 # Children are compared within their parent: the parent's golden ID is the first comparison.
 ACCOUNT = (
-    Comparison("customer", ("different", "same")),  # the golden customer the record belongs to
-    Comparison("iban", ("different", "typo", "exact")),
-    Comparison("label", ("else", "similar", "exact")),  # the name without the holder's words
-    Comparison("opened_at", ("far", "months", "days", "exact")),
-    Comparison("currency", ("different", "same")),
+    Comparison("customer", ("different", "same"), (0.05, 0.95), (0.999, 0.001)),
+    Comparison("iban", ("different", "typo", "exact"), (0.02, 0.03, 0.95), (0.998, 0.0019, 0.0001)),
+    # the name without the holder's words ("cottage")
+    Comparison("label", ("else", "similar", "exact"), (0.03, 0.12, 0.85), (0.8, 0.05, 0.15)),
+    Comparison(
+        "opened_at",
+        ("far", "months", "days", "exact"),
+        (0.02, 0.33, 0.2, 0.45),
+        (0.98, 0.015, 0.003, 0.002),
+    ),  # fmt: skip
+    Comparison("currency", ("different", "same"), (0.01, 0.99), (0.3, 0.7)),
 )
+# Contracts are compared only within their golden account: a contract has no identifier that
+# holds across systems (as an IBAN does for an account), and two contracts on two accounts with
+# the same product, dates and amount are two sites on one tariff, not one contract.
 CONTRACT = (
-    Comparison("account", ("different", "same")),  # the golden account the record belongs to
-    Comparison("product", ("different", "same")),
+    Comparison("product", ("different", "same"), (0.02, 0.98), (0.9, 0.1)),
     # start and end together: an end date is the start plus the term, not separate evidence
-    Comparison("term", ("different", "start_close", "close", "exact")),
-    Comparison("amount", ("different", "close", "exact")),
-    Comparison("currency", ("different", "same")),
+    Comparison(
+        "term",
+        ("different", "start_close", "close", "exact"),
+        (0.03, 0.02, 0.35, 0.6),
+        (0.995, 0.001, 0.002, 0.002),
+    ),  # fmt: skip
+    Comparison("amount", ("different", "close", "exact"), (0.03, 0.22, 0.75), (0.98, 0.015, 0.005)),
+    Comparison("currency", ("different", "same"), (0.01, 0.99), (0.3, 0.7)),
 )
 COMPARISONS = {"person": PERSON, "organization": ORGANIZATION, "account": ACCOUNT,
                "contract": CONTRACT}  # fmt: skip
@@ -195,7 +215,7 @@ def _label(records, left, right) -> np.ndarray:
     shorter = np.minimum(a.str.len_chars().fill_null(0).to_numpy(),
                          b.str.len_chars().fill_null(0).to_numpy())  # fmt: skip
     prefix = (a.str.starts_with(b) | b.str.starts_with(a)).fill_null(False).to_numpy()
-    sim = np.where(prefix & (shorter >= 3), np.maximum(sim, 0.9), sim)
+    sim = np.where(prefix & (shorter >= 2), np.maximum(sim, 0.9), sim)
     return _levels(sim, _exact(a, b), (0.88,), _nulls(a, b))
 
 
@@ -244,7 +264,6 @@ def _compare_account(records, left, right) -> dict[str, np.ndarray]:
 
 def _compare_contract(records, left, right) -> dict[str, np.ndarray]:
     return {
-        "account": _exact_level(records, "account_golden_id", left, right),
         "product": _exact_level(records, "product", left, right),
         "term": _term(records, left, right),
         "amount": _amount(records, left, right),

@@ -44,14 +44,13 @@ FORCED: dict[str, frozenset[str]] = {
     "customer": frozenset({"customer"}),
     "customer_label": frozenset({"customer", "label"}),
     "iban": frozenset({"iban"}),
-    "account": frozenset({"account"}),
-    "customer_product": frozenset({"product"}),
+    "account": frozenset(),  # within the account every comparison is evidence
 }
 TRAINING_SESSIONS = {
     "person": ("name", "birth_postcode", "email"),
     "organization": ("name", "tax_id", "address"),
     "account": ("customer", "iban"),
-    "contract": ("account", "customer_product"),
+    "contract": ("account",),
 }
 KINDS = {"customer": ("person", "organization"), "account": ("account",),
          "contract": ("contract",)}  # fmt: skip
@@ -92,7 +91,6 @@ BLOCKING: dict[str, list[BlockingRule]] = {
     ],
     "contract": [
         BlockingRule("account", (pl.col("account_golden_id"),)),
-        BlockingRule("customer_product", (pl.col("customer_golden_id"), pl.col("product"))),
     ],
 }
 

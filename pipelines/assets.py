@@ -50,6 +50,10 @@ def project_entities(project: Project) -> tuple[str, ...]:
     its golden contract or a parent entity."""
     present = {c.entity for c in project.sources}
     golden = {c.entity for c in project.golden}
+    for contract in project.golden:
+        if contract.entity not in present:
+            raise ValueError(f"{contract.file}: a golden {contract.entity} contract, but no source "
+                             f"contract maps to {contract.entity}")  # fmt: skip
     for entity in present:
         if entity not in golden:
             raise ValueError(
@@ -155,7 +159,7 @@ def _in_hierarchy(entity: str, records: pl.DataFrame, warehouse: WarehouseResour
     return records, {}
 
 
-def _broken_references(quarantine: pl.DataFrame) -> pl.DataFrame:
+def broken_references(quarantine: pl.DataFrame) -> pl.DataFrame:
     """Per source and rule: how many records a broken reference held back, and a few keys."""
     broken = quarantine.filter(
         pl.col("rule").is_in(["orphan_reference", "parent_quarantined", "reference_missing"])
@@ -198,7 +202,7 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
         records.write_parquet(warehouse.intermediate("staged", entity))
         quarantine = pl.concat(quarantined, how="vertical_relaxed")
         quarantine.write_parquet(warehouse.intermediate("quarantine", entity))
-        broken = _broken_references(quarantine)
+        broken = broken_references(quarantine)
         return dg.MaterializeResult(metadata={
             "dagster/row_count": records.height,
             "quarantined_rows": quarantine.height,

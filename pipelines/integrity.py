@@ -8,19 +8,28 @@ import polars as pl
 
 from matching.hierarchy import dangling
 
-from .assets import PARENTS, golden_contract, markdown, owners, project_entities
+from .assets import (
+    PARENTS,
+    broken_references,
+    golden_contract,
+    markdown,
+    owners,
+    project_entities,
+)
 from .contracts import Project
 from .warehouse import WarehouseResource
 
 _SAMPLE = 5
 
 
-def _check_kwargs(project: Project, entity: str, description: str) -> dict:
+def _check_kwargs(
+    project: Project, entity: str, description: str, stage: str = "golden", blocking: bool = True
+) -> dict:
     contract = golden_contract(project, entity)
     who = owners(project, contract.team)
     return {
-        "asset": dg.AssetKey(["golden", entity]),
-        "blocking": True,
+        "asset": dg.AssetKey([stage, entity]),
+        "blocking": blocking,
         "description": f"{description} Owners: {', '.join(who)}",
         "metadata": {"owners": who, "team": contract.team, "contract": str(contract.file)},
         "op_tags": {"mdm/team": contract.team},
@@ -103,23 +112,47 @@ def _references_check(project: Project, entity: str) -> dg.AssetChecksDefinition
         bad = dangling_references(entity, read)
         summary = bad.group_by("reference").agg(
             records=pl.len(), sample=pl.col("golden_id").sort().head(_SAMPLE).str.join(", ")
-        ) if bad.height else pl.DataFrame({"reference": [], "records": []})  # fmt: skip
+        )
         return dg.AssetCheckResult(
             passed=bad.height == 0,
             metadata={
                 "dangling_references": bad.height,
-                "by_reference": dg.MetadataValue.md(markdown(summary)) if bad.height else "none",
+                **({"by_reference": dg.MetadataValue.md(markdown(summary))} if bad.height else {}),
             },
         )
 
     return references
 
 
+def _orphans_check(project: Project, entity: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        name="no_broken_references",
+        **_check_kwargs(project, entity, f"No {entity} record references a parent record that "
+                        "does not exist or is quarantined. Such records are quarantined with "
+                        "the reference named and the run goes on; this warns, per source, with "
+                        "counts and sample keys.", stage="staged", blocking=False),
+    )  # fmt: skip
+    def orphans(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        quarantine = pl.read_parquet(warehouse.intermediate("quarantine", entity))
+        broken = broken_references(quarantine)
+        return dg.AssetCheckResult(
+            passed=broken.height == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "broken_references": int(broken["records"].sum()) if broken.height else 0,
+                **({"by_source": dg.MetadataValue.md(markdown(broken))} if broken.height else {}),
+            },
+        )
+
+    return orphans
+
+
 def build_pipeline_checks(project: Project) -> list[dg.AssetChecksDefinition]:
-    """The accounting invariant per entity, referential integrity per child entity."""
+    """The accounting invariant per entity; broken references and referential integrity per
+    child entity."""
     checks = []
     for entity in project_entities(project):
         checks.append(_accounting_check(project, entity))
         if PARENTS[entity]:
-            checks.append(_references_check(project, entity))
+            checks += [_orphans_check(project, entity), _references_check(project, entity)]
     return checks

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -8,6 +9,10 @@ import pytest
 from pipelines.generator import generate
 
 ROOT = Path(__file__).resolve().parent.parent
+# copytree's `ignore` for the repository's contracts/ that keeps the customer contracts only: a
+# project that resolves customers alone (accounts and contracts would reference customers that
+# a cut-down extract no longer holds)
+CUSTOMERS_ONLY = shutil.ignore_patterns("*account*", "*_contract*")
 
 
 def read(folder: Path, name: str) -> pl.DataFrame:

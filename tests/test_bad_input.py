@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from conftest import ROOT
+from conftest import CUSTOMERS_ONLY, ROOT
 from pipelines.cli import main
 from pipelines.graph import instance_for
 
@@ -48,10 +48,11 @@ INJECTION_EMAIL = "=cmd|' /C calc'!A0"
 
 
 def copy_project(target: Path) -> Path:
-    """The default project (contracts, ownership, matching settings, the three systems' sample
-    folders) in `target`, each customer extract cut to its first RECORDS records."""
+    """The default project's customer part (its contracts, ownership, matching settings, the
+    three systems' sample folders) in `target`, each customer extract cut to its first RECORDS
+    records."""
     target.mkdir(parents=True)
-    shutil.copytree(ROOT / "contracts", target / "contracts")
+    shutil.copytree(ROOT / "contracts", target / "contracts", ignore=CUSTOMERS_ONLY)
     for name in ("ownership.yaml", "matching.yaml"):
         shutil.copy2(ROOT / name, target / name)
     for system in SOURCES:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from pipelines.assets import build_assets
+from pipelines.assets import asset_teams, build_assets
 from pipelines.checks import (
     AssetSuite,
     Threshold,
@@ -166,7 +166,57 @@ REPO_CHECKS = {
         "country_invalidValues": False, "country_nullValues": False, "rowCount": True,
         "duplicateValues": True,
     },
+    "raw/billing_accounts": {
+        "schema": True, "acct_no_pattern": False, "open_date_pattern": False,
+        "ccy_pattern": False, "acct_no_nullValues": True, "acct_no_duplicateValues": True,
+        "cust_no_nullValues": False, "status_invalidValues": False, "rowCount": True,
+    },
+    "raw/crm_accounts": {
+        "schema": True, "Id_pattern": False, "CreatedDate_pattern": False,
+        "CurrencyIsoCode_pattern": False, "Id_nullValues": True, "Id_duplicateValues": True,
+        "ContactId_nullValues": False, "Type_invalidValues": False,
+        "Status_invalidValues": False, "rowCount": True,
+    },
+    "raw/erp_contract_accounts": {
+        "schema": True, "VKONT_pattern": False, "ERDAT_pattern": False, "WAERS_pattern": False,
+        "VKONT_nullValues": True, "VKONT_duplicateValues": True, "GPART_nullValues": False,
+        "STATUS_invalidValues": False, "rowCount": True,
+    },
+    "raw/erp_contracts": {
+        "schema": True, "VERTRAG_pattern": False, "PRODUCT_not_null": True,
+        "BEGDA_pattern": False, "AMOUNT_pattern": False, "WAERS_pattern": False,
+        "VERTRAG_nullValues": True, "VERTRAG_duplicateValues": True, "VKONT_nullValues": False,
+        "STATUS_invalidValues": False, "rowCount": True,
+    },
+    "golden/account": {
+        "schema": True, "golden_id_pattern": False, "customer_golden_id_pattern": False,
+        "iban_pattern": False, "currency_pattern": False, "source_count_not_null": True,
+        "source_count_range": False, "confidence_not_null": True, "confidence_range": False,
+        "valid_from_not_null": True, "version_not_null": True, "version_range": False,
+        "golden_id_nullValues": True, "golden_id_duplicateValues": True,
+        "customer_golden_id_nullValues": True, "status_invalidValues": True, "rowCount": True,
+    },
+    "golden/contract": {
+        "schema": True, "golden_id_pattern": False, "account_golden_id_pattern": False,
+        "customer_golden_id_pattern": False, "amount_range": False, "currency_pattern": False,
+        "source_count_not_null": True, "source_count_range": False, "confidence_not_null": True,
+        "confidence_range": False, "valid_from_not_null": True, "version_not_null": True,
+        "version_range": False, "golden_id_nullValues": True, "golden_id_duplicateValues": True,
+        "account_golden_id_nullValues": True, "customer_golden_id_nullValues": True,
+        "status_invalidValues": True, "rowCount": True,
+    },
 }  # fmt: skip
+# the pipeline's own checks (pipelines/integrity.py), beside the contracts' suites
+PIPELINE_CHECKS = {
+    "golden/customer": {"every_record_accounted_for": True},
+    "golden/account": {"every_record_accounted_for": True, "references_resolve": True},
+    "golden/contract": {"every_record_accounted_for": True, "references_resolve": True},
+    "staged/account": {"no_broken_references": False},
+    "staged/contract": {"no_broken_references": False},
+}
+# the committed sample's planted orphans: warned about, quarantined, the run goes on
+SAMPLE_WARNINGS = [("staged/account", "no_broken_references"),
+                   ("staged/contract", "no_broken_references")]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -202,9 +252,7 @@ def test_repository_contracts_translate_to_these_checks(
 def test_definitions_carry_one_multi_check_per_asset_with_owners() -> None:
     defs = build_definitions(ROOT, "unused")
     ownership = load_project(ROOT).ownership
-    teams = {"raw/billing_customers": "billing", "raw/crm_contacts": "crm",
-             "raw/erp_partners": "erp", "golden/customer": "mdm",
-             "staged/customer": "mdm"}  # fmt: skip
+    teams = asset_teams(load_project(ROOT))
     seen: dict[str, dict[str, bool]] = {}
     for checks in defs.asset_checks or ():
         specs = list(checks.check_specs)
@@ -218,12 +266,13 @@ def test_definitions_carry_one_multi_check_per_asset_with_owners() -> None:
             assert f"Owners: {', '.join(owners)}" in (spec.description or "")
             assert spec.metadata["contract"].endswith(".odcs.yaml")
         seen.setdefault(asset, {}).update({s.name: s.blocking for s in specs})
-    # the pipeline's own accounting check sits beside the golden contract's suite
-    assert seen.pop("golden/customer").pop("every_record_accounted_for") is True
-    assert seen == {k: v for k, v in REPO_CHECKS.items() if k != "golden/customer"}
+    expected = {k: dict(v) for k, v in REPO_CHECKS.items()}
+    for asset, checks in PIPELINE_CHECKS.items():
+        expected.setdefault(asset, {}).update(checks)
+    assert seen == expected
     # the job runs the checks: every check key is in the asset graph next to its asset
     graph = defs.resolve_asset_graph()
-    assert len(graph.asset_check_keys) == sum(len(v) for v in REPO_CHECKS.values()) + 1
+    assert len(graph.asset_check_keys) == sum(len(v) for v in expected.values())
 
 
 # --- rules the project cannot evaluate ---------------------------------------------------------
@@ -472,18 +521,23 @@ def test_every_check_passes_on_the_committed_sample(sample_run: tuple[Path, Any]
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     got = {(e.asset_key.to_user_string(), e.check_name) for e in evaluations}
-    expected = {(a, n) for a, names in REPO_CHECKS.items() for n in names}
-    assert got == expected | {("golden/customer", "every_record_accounted_for")}
-    assert [e.check_name for e in evaluations if not e.passed] == []
+    expected = {(a, n) for a, names in {**REPO_CHECKS}.items() for n in names}
+    expected |= {(a, n) for a, names in PIPELINE_CHECKS.items() for n in names}
+    assert got == expected
+    failed = sorted((e.asset_key.to_user_string(), e.check_name) for e in evaluations
+                    if not e.passed)  # fmt: skip
+    assert failed == SAMPLE_WARNINGS
     for e in evaluations:
-        if e.check_name == "every_record_accounted_for":  # the pipeline's own check
+        if e.check_name in PIPELINE_CHECKS.get(e.asset_key.to_user_string(), {}):
             continue
         assert e.metadata["expectation"].value.startswith("expect_")
         assert "owners" in e.metadata and "threshold" in e.metadata
     # nothing of a PII column is shown, though some checks list failing keys (null emails)
     project = load_project(ROOT)
-    golden = pl.read_parquet(warehouse / "intermediate/golden/golden_customer.parquet")
-    golden_pii = {str(v) for c in project.golden[0].pii for v in golden[c].drop_nulls()}
+    golden_pii = set()
+    for contract in project.golden:
+        table = pl.read_parquet(warehouse / f"intermediate/golden/golden_{contract.entity}.parquet")
+        golden_pii |= {str(v) for c in contract.pii for v in table[c].drop_nulls()}
     _assert_no_pii(evaluations, _pii_of_sources(project) | golden_pii)
     emails = next(e for e in evaluations if e.check_name == "email_nullValues").metadata
     assert len(emails["failing_keys"].value) == 20  # a sample: 180 billing rows have no email

@@ -30,16 +30,23 @@ from pipelines.generator.project import write_project
 from pipelines.ownership import load_ownership
 
 CONTRACT_FILES = sorted((ROOT / "contracts").glob("*.odcs.yaml"))
-SOURCES = {  # source_system -> (contract file, sample file, key, delimiter)
-    "crm": ("crm_contacts.odcs.yaml", "data/samples/crm/contacts.csv", "Id", ","),
-    "billing": (
-        "billing_customers.odcs.yaml",
-        "data/samples/billing/customers.csv",
-        "cust_no",
-        ",",
-    ),
-    "erp": ("erp_partners.odcs.yaml", "data/samples/erp/partners.csv", "PARTNER", ";"),
-}
+SOURCES = {  # dataset -> (contract file, sample file, key, delimiter, entity, team)
+    "crm_contacts": (
+        "crm_contacts.odcs.yaml", "data/samples/crm/contacts.csv", "Id", ",", "customer", "crm"),
+    "billing_customers": ("billing_customers.odcs.yaml", "data/samples/billing/customers.csv",
+                          "cust_no", ",", "customer", "billing"),
+    "erp_partners": ("erp_partners.odcs.yaml", "data/samples/erp/partners.csv", "PARTNER", ";",
+                     "customer", "erp"),
+    "crm_accounts": (
+        "crm_accounts.odcs.yaml", "data/samples/crm/accounts.csv", "Id", ",", "account", "crm"),
+    "billing_accounts": ("billing_accounts.odcs.yaml", "data/samples/billing/accounts.csv",
+                         "acct_no", ",", "account", "billing"),
+    "erp_contract_accounts": ("erp_contract_accounts.odcs.yaml",
+                              "data/samples/erp/contract_accounts.csv", "VKONT", ";", "account",
+                              "erp"),
+    "erp_contracts": ("erp_contracts.odcs.yaml", "data/samples/erp/contracts.csv", "VERTRAG", ";",
+                      "contract", "erp"),
+}  # fmt: skip
 GOLDEN_COLUMNS = [
     "golden_id", "party_type", "given_name", "family_name", "full_name", "organization_name",
     "email", "phone", "address_line", "city", "postcode", "country", "birth_date", "tax_id",
@@ -53,7 +60,7 @@ def _project() -> Project:
 
 
 def _sources() -> dict[str, SourceContract]:
-    return {c.source_system: c for c in _project().sources}
+    return {c.dataset: c for c in _project().sources}
 
 
 def _header(contract: SourceContract) -> list[str]:
@@ -64,14 +71,12 @@ def _header(contract: SourceContract) -> list[str]:
 # --- the repository's contracts ---------------------------------------------------------------
 
 
-def test_repository_holds_the_three_source_contracts_the_golden_and_the_staged_one() -> None:
-    assert [p.name for p in CONTRACT_FILES] == [
-        "billing_customers.odcs.yaml",
-        "crm_contacts.odcs.yaml",
-        "erp_partners.odcs.yaml",
-        "golden_customer.odcs.yaml",
-        "staged_customer.odcs.yaml",
-    ]
+def test_repository_holds_a_contract_per_source_dataset_golden_and_staged_table() -> None:
+    assert [p.name for p in CONTRACT_FILES] == sorted(
+        [f for f, *_ in SOURCES.values()]
+        + ["golden_account.odcs.yaml", "golden_contract.odcs.yaml", "golden_customer.odcs.yaml",
+           "staged_customer.odcs.yaml"]
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("path", CONTRACT_FILES, ids=lambda p: p.name)
@@ -87,13 +92,13 @@ def test_contract_is_valid_against_the_odcs_json_schema_and_model(path: Path) ->
 
 def test_loader_returns_three_source_mappings_and_the_golden_table() -> None:
     project = _project()
-    sources = {c.source_system: c for c in project.sources}
+    sources = _sources()
     assert set(sources) == set(SOURCES)
-    for system, (file, sample, key, delimiter) in SOURCES.items():
-        contract = sources[system]
+    for dataset, (file, sample, key, delimiter, entity, team) in SOURCES.items():
+        contract = sources[dataset]
         assert contract.file.name == file
-        assert contract.team == system
-        assert contract.entity == "customer" and contract.key == key
+        assert contract.team == team == contract.source_system
+        assert contract.entity == entity and contract.key == key
         assert contract.server.path == ROOT / sample
         assert contract.server.format == "csv" and contract.server.delimiter == delimiter
         assert contract.server.encoding == "UTF-8"
@@ -101,24 +106,26 @@ def test_loader_returns_three_source_mappings_and_the_golden_table() -> None:
         assert key_property.primary_key and key_property.required and key_property.unique
         rules = {q["metric"]: (q["mustBeLessThan"], q["unit"]) for q in key_property.quality}
         assert rules == {"nullValues": (1, "percent"), "duplicateValues": (1, "percent")}
-    (golden,) = project.golden
+    tables = {c.entity: c.table for c in project.golden}
+    assert tables == {e: f"golden.{e}" for e in ("customer", "account", "contract")}
+    (golden,) = [c for c in project.golden if c.entity == "customer"]
     assert isinstance(golden, GoldenContract)
     assert (golden.table, golden.entity, golden.team) == ("golden.customer", "customer", "mdm")
     assert [p.name for p in golden.properties] == GOLDEN_COLUMNS
     assert golden.property_named("golden_id").primary_key
 
 
-@pytest.mark.parametrize("system", SOURCES)
-def test_contract_properties_are_exactly_the_sample_header(system: str) -> None:
-    contract = _sources()[system]
+@pytest.mark.parametrize("dataset", SOURCES)
+def test_contract_properties_are_exactly_the_sample_header(dataset: str) -> None:
+    contract = _sources()[dataset]
     header = _header(contract)
     assert [p.name for p in contract.properties] == header
     assert set(contract.mapping.source_columns()) <= set(header)
 
 
-@pytest.mark.parametrize("system", SOURCES)
-def test_mapping_parses_every_date_and_code_in_the_sample(system: str) -> None:
-    contract = _sources()[system]
+@pytest.mark.parametrize("dataset", SOURCES)
+def test_mapping_parses_every_date_and_code_in_the_sample(dataset: str) -> None:
+    contract = _sources()[dataset]
     frame = pl.read_csv(
         contract.server.path, separator=contract.server.delimiter or ",", infer_schema=False
     )
@@ -127,9 +134,12 @@ def test_mapping_parses_every_date_and_code_in_the_sample(system: str) -> None:
         raw = frame[rule.column] if rule.column else None
         if rule.formats:
             assert raw is not None
+            raw = raw.filter(~raw.is_in(list(rule.missing or ())))
             column = pl.col(raw.name)
             parse = column.str.to_date if name == "birth_date" else column.str.to_datetime
-            parsed = frame.select(pl.coalesce([parse(f, strict=False) for f in rule.formats]))
+            parsed = raw.to_frame().select(
+                pl.coalesce([parse(f, strict=False) for f in rule.formats])
+            )
             unparsed = raw.filter(raw.is_not_null() & parsed.to_series().is_null())
             assert unparsed.len() == 0, (name, unparsed.head(3).to_list())
         if rule.values:
@@ -138,7 +148,9 @@ def test_mapping_parses_every_date_and_code_in_the_sample(system: str) -> None:
 
 
 def test_mappings_express_each_systems_layout() -> None:
-    crm, billing, erp = (_sources()[s].mapping.fields for s in ("crm", "billing", "erp"))
+    crm, billing, erp = (
+        _sources()[s].mapping.fields for s in ("crm_contacts", "billing_customers", "erp_partners")
+    )
     assert crm["given_name"].column == "FirstName"
     assert crm["family_name"].columns == ("LastName", "Suffix")
     assert crm["organization_name"].when == {"RecordType": ("Business",)}
@@ -322,7 +334,9 @@ def test_every_broken_contract_is_reported_at_once(project: Path) -> None:
 def test_loading_contracts_needs_an_ownership_the_team_is_in(project: Path) -> None:
     ownership = load_ownership(project / "ownership.yaml")
     contracts = load_project_contracts(project, ownership)
-    assert sorted(c.team for c in contracts) == ["billing", "crm", "erp", "mdm", "mdm"]
+    assert sorted(c.team for c in contracts) == sorted(
+        [team for *_, team in SOURCES.values()] + ["mdm"] * 4
+    )
 
 
 # --- a project folder beside generated data ---------------------------------------------------
@@ -342,10 +356,9 @@ def test_write_project_differs_from_the_repository_only_in_server_paths(
     generate(30, 3, tmp_path, fmt=fmt)
     write_project(tmp_path)
     project = load_project(tmp_path)
-    assert {c.source_system: c.server.path for c in project.sources} == {
-        "crm": tmp_path / f"crm/contacts.{fmt}",
-        "billing": tmp_path / f"billing/customers.{fmt}",
-        "erp": tmp_path / f"erp/partners.{fmt}",
+    assert {c.dataset: c.server.path for c in project.sources} == {
+        dataset: tmp_path / sample.removeprefix("data/samples/").replace(".csv", f".{fmt}")
+        for dataset, (_, sample, *_) in SOURCES.items()
     }
     assert (tmp_path / "ownership.yaml").read_bytes() == (ROOT / "ownership.yaml").read_bytes()
 

@@ -31,8 +31,8 @@ def _sql(warehouse: Path, query: str) -> pl.DataFrame:
 
 def test_published_tables_are_consistent(warehouse: Path) -> None:
     golden = _sql(warehouse, "SELECT * FROM golden.customer")
-    xref = _sql(warehouse, "SELECT * FROM golden.xref")
-    lineage = _sql(warehouse, "SELECT * FROM golden.lineage")
+    xref = _sql(warehouse, "SELECT * FROM golden.xref WHERE entity = 'customer'")
+    lineage = _sql(warehouse, "SELECT * FROM golden.lineage WHERE entity = 'customer'")
     truth = pl.read_csv(ROOT / "data/samples/truth/truth_customer.csv", infer_schema=False)
     # every source record has exactly one current xref row; every golden ID is used
     assert xref.height == truth.height
@@ -55,16 +55,25 @@ def test_published_tables_are_consistent(warehouse: Path) -> None:
     assert pairs.height > 1_000 and pairs["probability"].is_between(0.0, 1.0).all()
 
 
-def test_sample_resolves_with_f1_at_least_095(warehouse: Path) -> None:
-    xref = _sql(warehouse, "SELECT source_system, source_key, golden_id FROM golden.xref")
-    truth = pl.read_csv(ROOT / "data/samples/truth/truth_customer.csv", infer_schema=False)
+@pytest.mark.parametrize(("entity", "floor"), [("customer", 0.95), ("account", 0.97),
+                                              ("contract", 0.97)])  # fmt: skip
+def test_sample_resolves_every_entity_above_its_f1_floor(
+    warehouse: Path, entity: str, floor: float
+) -> None:
+    xref = _sql(warehouse, "SELECT source_system, source_key, golden_id FROM golden.xref "
+                f"WHERE entity = '{entity}'")  # fmt: skip
+    truth = pl.read_csv(ROOT / f"data/samples/truth/truth_{entity}.csv", infer_schema=False)
     result = evaluate(xref, truth)
-    assert result.missing_records == 0
-    assert result.pairwise_f1 >= 0.95, result.to_dict()
+    # the only records missing are the quarantined ones (broken references), as singletons
+    assert result.missing_records == {"customer": 0, "account": 19, "contract": 26}[entity]
+    assert result.pairwise_f1 >= floor, result.to_dict()
 
 
 def test_parquet_exports_match_the_database(warehouse: Path) -> None:
-    for table in ("golden.customer", "golden.xref", "golden.lineage", "match.pairs_customer"):
+    tables = ["golden.customer", "golden.account", "golden.contract", "golden.xref",
+              "golden.lineage", "golden.customer_360", "match.pairs_customer",
+              "match.pairs_account", "match.pairs_contract"]  # fmt: skip
+    for table in tables:
         exported = pl.read_parquet(
             warehouse / "export/golden" / f"{table.replace('.', '_')}.parquet"
         )
@@ -85,15 +94,27 @@ def test_the_instance_records_what_the_cli_did(warehouse: Path) -> None:
         metadata = event.asset_materialization.metadata
         if "dagster/row_count" in metadata:
             counts[key.to_user_string()] = metadata["dagster/row_count"].value
-    published = {
-        "golden/customer": _sql(warehouse, "SELECT count(*) n FROM golden.customer")["n"][0],
-        "staged/customer": _sql(warehouse, "SELECT count(*) n FROM golden.xref")["n"][0],
-        "scored/customer": _sql(warehouse, "SELECT count(*) n FROM match.pairs_customer")["n"][0],
-    }
+    published = {}
+    for entity in ("customer", "account", "contract"):
+        xref = f"SELECT count(*) n FROM golden.xref WHERE entity = '{entity}'"
+        published |= {
+            f"golden/{entity}": _sql(warehouse, f"SELECT count(*) n FROM golden.{entity}"),
+            f"staged/{entity}": _sql(warehouse, xref),
+            f"scored/{entity}": _sql(warehouse, f"SELECT count(*) n FROM match.pairs_{entity}"),
+        }
     for key, n in published.items():
-        assert counts[key] == n, key
-    raw_total = sum(v for k, v in counts.items() if k.startswith("raw/"))
-    assert raw_total == counts["staged/customer"]  # the sample has no row defects
+        assert counts[key] == n["n"][0], key
+    raw = {k.removeprefix("raw/"): v for k, v in counts.items() if k.startswith("raw/")}
+    held = dict(_sql(warehouse, "SELECT source, count(*) FROM audit.quarantine GROUP BY ALL")
+                .iter_rows())  # fmt: skip
+    # the sample has no row defects: only the planted orphans (and what hangs on them) are held
+    assert held == {"crm_accounts": 4, "billing_accounts": 9, "erp_contract_accounts": 6,
+                    "erp_contracts": 26}  # fmt: skip
+    customers = ("crm_contacts", "billing_customers", "erp_partners")
+    assert sum(raw[s] for s in customers) == counts["staged/customer"]
+    accounts = ("crm_accounts", "billing_accounts", "erp_contract_accounts")
+    assert sum(raw[s] - held[s] for s in accounts) == counts["staged/account"]
+    assert raw["erp_contracts"] - held["erp_contracts"] == counts["staged/contract"]
 
 
 def test_asset_graph_snapshot() -> None:
@@ -108,18 +129,154 @@ def test_asset_graph_snapshot() -> None:
             sorted(node.owners),
         )
     mdm = ["mdm@example.com", "team:mdm"]
-    assert snapshot == {
-        "candidates/customer": (["staged/customer"], "customer", mdm),
-        "clusters/customer": (["scored/customer"], "customer", mdm),
-        "golden/customer": (["clusters/customer"], "customer", mdm),
-        "publish": (["golden/customer"], "publish", mdm),
-        "raw/billing_customers": ([], "customer", ["billing-data@example.com", "team:billing"]),
-        "raw/crm_contacts": ([], "customer", ["crm-data@example.com", "team:crm"]),
-        "raw/erp_partners": ([], "customer", ["erp-data@example.com", "team:erp"]),
-        "scored/customer": (["candidates/customer"], "customer", mdm),
+    crm = ["crm-data@example.com", "team:crm"]
+    billing = ["billing-data@example.com", "team:billing"]
+    erp = ["erp-data@example.com", "team:erp"]
+    expected = {
+        "publish": (["golden/account", "golden/contract", "golden/customer"], "publish", mdm),
+        "raw/billing_customers": ([], "customer", billing),
+        "raw/crm_contacts": ([], "customer", crm),
+        "raw/erp_partners": ([], "customer", erp),
+        "raw/billing_accounts": ([], "account", billing),
+        "raw/crm_accounts": ([], "account", crm),
+        "raw/erp_contract_accounts": ([], "account", erp),
+        "raw/erp_contracts": ([], "contract", erp),
         "staged/customer": (
             ["raw/billing_customers", "raw/crm_contacts", "raw/erp_partners"], "customer", mdm,
         ),
+        # a child is staged from its sources and its parents' golden cross-reference
+        "staged/account": (["golden/customer", "raw/billing_accounts", "raw/crm_accounts",
+                            "raw/erp_contract_accounts"], "account", mdm),
+        "staged/contract": (["golden/account", "golden/customer", "raw/erp_contracts"],
+                            "contract", mdm),
     }  # fmt: skip
+    for entity in ("customer", "account", "contract"):
+        chain = ["staged", "candidates", "scored", "clusters", "golden"]
+        for before, stage in zip(chain, chain[1:], strict=False):
+            expected[f"{stage}/{entity}"] = ([f"{before}/{entity}"], entity, mdm)
+    assert snapshot == dict(sorted(expected.items()))
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, key
+
+
+# --- the hierarchy: customer -> account -> contract -----------------------------------------
+
+
+def test_golden_tables_hold_no_dangling_reference(warehouse: Path) -> None:
+    dangling = _sql(warehouse, """
+        SELECT 'account->customer' AS ref, count(*) AS n FROM golden.account a
+            WHERE a.customer_golden_id NOT IN (SELECT golden_id FROM golden.customer)
+               OR a.customer_golden_id IS NULL
+        UNION ALL
+        SELECT 'contract->account', count(*) FROM golden.contract k
+            WHERE k.account_golden_id NOT IN (SELECT golden_id FROM golden.account)
+               OR k.account_golden_id IS NULL
+        UNION ALL
+        SELECT 'contract->customer', count(*) FROM golden.contract k
+            WHERE k.customer_golden_id NOT IN (SELECT golden_id FROM golden.customer)
+               OR k.customer_golden_id IS NULL
+        UNION ALL
+        SELECT 'contract customer is its account''s', count(*) FROM golden.contract k
+            JOIN golden.account a ON a.golden_id = k.account_golden_id
+            WHERE k.customer_golden_id <> a.customer_golden_id
+    """)  # fmt: skip
+    assert dict(dangling.iter_rows()) == {
+        "account->customer": 0, "contract->account": 0, "contract->customer": 0,
+        "contract customer is its account's": 0,
+    }  # fmt: skip
+    # and every child xref row points at a golden record of its own entity
+    for entity in ("account", "contract"):
+        orphans = _sql(
+            warehouse,
+            f"SELECT count(*) n FROM golden.xref x WHERE entity = "
+            f"'{entity}' AND golden_id NOT IN (SELECT golden_id FROM golden.{entity})",
+        )
+        assert orphans["n"][0] == 0
+
+
+def test_quarantined_references_are_exactly_the_planted_orphans_and_their_dependents(
+    warehouse: Path,
+) -> None:
+    tags = pl.read_csv(ROOT / "data/samples/truth/truth_tags.csv", infer_schema=False)
+    planted = tags.filter(pl.col("kind") == "orphan")
+    contracts = pl.read_csv(ROOT / "data/samples/erp/contracts.csv", separator=";",
+                            infer_schema=False)  # fmt: skip
+    orphaned_accounts = planted.filter(pl.col("source_system") == "erp")["source_key"]
+    dependents = contracts.filter(pl.col("VKONT").is_in(orphaned_accounts.implode()))
+    expected = {("erp", k): "parent_quarantined" for k in dependents["VERTRAG"]}
+    keys = planted.select("source_system", "source_key").iter_rows()
+    expected |= {(s, k): "orphan_reference" for s, k in keys}
+    held = _sql(warehouse, "SELECT source_system, source_key, rule, detail FROM audit.quarantine")
+    assert {(s, k): r for s, k, r, _ in held.iter_rows()} == expected
+    assert len(expected) == 45 and dependents.height == 8
+    # each reason names the broken reference and its value
+    refs = dict(zip(planted["source_key"], planted["tags"], strict=True))
+    for _, key, rule, detail in held.iter_rows():
+        if rule == "orphan_reference":
+            for ref in refs[key].split(";"):
+                assert f"{ref} '" in detail and "matches no" in detail, detail
+        else:
+            vkont = dependents.filter(pl.col("VERTRAG") == key)["VKONT"].item()
+            assert f"account_ref '{vkont}': the erp account record it names is quarantined " \
+                   "(orphan_reference)" in detail, detail  # fmt: skip
+
+
+def test_merged_customers_keep_their_accounts(warehouse: Path) -> None:
+    # every account record hangs under the golden customer its own customer record resolved to
+    rows = _sql(warehouse, """
+        WITH refs AS (
+            SELECT 'crm' AS system, Id AS account_key, ContactId AS customer_key
+                FROM read_csv('data/samples/crm/accounts.csv', all_varchar = true)
+            UNION ALL SELECT 'billing', acct_no, cust_no
+                FROM read_csv('data/samples/billing/accounts.csv', all_varchar = true)
+            UNION ALL SELECT 'erp', VKONT, GPART
+                FROM read_csv('data/samples/erp/contract_accounts.csv', all_varchar = true,
+                              delim = ';')
+        )
+        SELECT r.system, count(*) AS accounts,
+               count(*) FILTER (WHERE a.customer_golden_id = cx.golden_id) AS under_own_customer,
+               count(DISTINCT cx.golden_id) FILTER (WHERE cross_system) AS merged_customers
+        FROM refs r
+        JOIN golden.xref ax ON ax.entity = 'account' AND ax.source_system = r.system
+                           AND ax.source_key = r.account_key
+        JOIN golden.account a ON a.golden_id = ax.golden_id
+        JOIN golden.xref cx ON cx.entity = 'customer' AND cx.source_system = r.system
+                           AND cx.source_key = r.customer_key
+        JOIN (SELECT golden_id, count(DISTINCT source_system) > 1 AS cross_system
+              FROM golden.xref WHERE entity = 'customer' GROUP BY ALL) g
+            ON g.golden_id = cx.golden_id
+        GROUP BY ALL ORDER BY ALL
+    """.replace("data/samples", str(ROOT / "data/samples")))  # fmt: skip
+    for system, accounts, under_own, merged in rows.iter_rows():
+        # an account the matcher joined to another customer's account is the rare exception
+        assert under_own >= 0.995 * accounts, (system, accounts, under_own)
+        assert merged > 300, system  # accounts of customers merged across systems
+    # an account held in several systems is one golden account under one golden customer
+    spread = _sql(
+        warehouse,
+        """
+        SELECT count(*) AS n FROM golden.account WHERE source_count > 1
+    """,
+    )["n"][0]
+    assert spread > 1000
+
+
+def test_customer_360_counts_what_each_customer_holds(warehouse: Path) -> None:
+    view = _sql(warehouse, "SELECT * FROM golden.customer_360")
+    customers = _sql(warehouse, "SELECT count(*) n FROM golden.customer")["n"][0]
+    assert view.height == customers and view["customer_golden_id"].is_unique().all()
+    assert (
+        view["accounts"].sum() == _sql(warehouse, "SELECT count(*) n FROM golden.account")["n"][0]
+    )
+    assert (
+        view["contracts"].sum() == _sql(warehouse, "SELECT count(*) n FROM golden.contract")["n"][0]
+    )
+    # a total only where the customer's contracts share one currency; per currency always
+    single = view.filter(pl.col("contract_currency").is_in(["EUR", "GBP", "USD"]))
+    by_currency = _sql(warehouse, "SELECT round(sum(amount), 2) AS v FROM golden.contract")
+    totals = _sql(warehouse, "SELECT sum(list_sum(map_values(contract_value_by_currency))) AS v "
+                  "FROM golden.customer_360")  # fmt: skip
+    assert abs(totals["v"][0] - by_currency["v"][0]) < 0.01 * len(view)  # rounding per entry
+    assert (single["total_contract_value"] > 0).all() and single.height > 500
+    mixed = view.filter(pl.col("contract_currency") == "mixed")
+    assert mixed["total_contract_value"].null_count() == mixed.height
