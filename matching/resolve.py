@@ -44,7 +44,7 @@ FORCED: dict[str, frozenset[str]] = {
     "customer": frozenset({"customer"}),
     "customer_label": frozenset({"customer", "label"}),
     "iban": frozenset({"iban"}),
-    "account": frozenset(),  # within the account every comparison is evidence
+    "account": frozenset({"account"}),
 }
 TRAINING_SESSIONS = {
     "person": ("name", "birth_postcode", "email"),

@@ -205,6 +205,18 @@ REPO_CHECKS = {
         "account_golden_id_nullValues": True, "customer_golden_id_nullValues": True,
         "status_invalidValues": True, "rowCount": True,
     },
+    "staged/account": {
+        "schema": True, "source_system_not_null": True, "source_key_not_null": True,
+        "customer_golden_id_not_null": True, "iban_pattern": False,
+        "status_invalidValues": False, "currency_invalidValues": False, "rowCount": True,
+        "duplicateValues": True,
+    },
+    "staged/contract": {
+        "schema": True, "source_system_not_null": True, "source_key_not_null": True,
+        "account_golden_id_not_null": True, "customer_golden_id_not_null": True,
+        "amount_range": False, "start_date_nullValues": False, "status_invalidValues": False,
+        "rowCount": True, "duplicateValues": True,
+    },
 }  # fmt: skip
 # the pipeline's own checks (pipelines/integrity.py), beside the contracts' suites
 PIPELINE_CHECKS = {

@@ -74,8 +74,8 @@ def _header(contract: SourceContract) -> list[str]:
 def test_repository_holds_a_contract_per_source_dataset_golden_and_staged_table() -> None:
     assert [p.name for p in CONTRACT_FILES] == sorted(
         [f for f, *_ in SOURCES.values()]
-        + ["golden_account.odcs.yaml", "golden_contract.odcs.yaml", "golden_customer.odcs.yaml",
-           "staged_customer.odcs.yaml"]
+        + [f"{role}_{entity}.odcs.yaml" for role in ("golden", "staged")
+           for entity in ("customer", "account", "contract")]
     )  # fmt: skip
 
 
@@ -335,7 +335,7 @@ def test_loading_contracts_needs_an_ownership_the_team_is_in(project: Path) -> N
     ownership = load_ownership(project / "ownership.yaml")
     contracts = load_project_contracts(project, ownership)
     assert sorted(c.team for c in contracts) == sorted(
-        [team for *_, team in SOURCES.values()] + ["mdm"] * 4
+        [team for *_, team in SOURCES.values()] + ["mdm"] * 6
     )
 
 
