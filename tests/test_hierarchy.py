@@ -5,16 +5,22 @@ account, mapping options children need, and the integrity rule the golden tables
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import dagster as dg
 import numpy as np
 import polars as pl
 import pytest
 from pydantic import ValidationError
 
+from conftest import ROOT
 from matching.hierarchy import Parent, dangling, holder_label, link, through_account, with_labels
 from matching.mapping import FieldRule, SourceMapping
 from matching.resolve import Settings, candidates, cluster, score
 from matching.standardize import standardize
-from pipelines.integrity import dangling_references
+from pipelines.contracts import load_project
+from pipelines.integrity import build_pipeline_checks, dangling_references
+from pipelines.warehouse import WarehouseResource
 
 NO_QUARANTINE = pl.DataFrame(
     schema={"source_system": pl.String, "source_key": pl.String, "rule": pl.String}
@@ -240,3 +246,55 @@ def test_dangling_references_are_found_and_the_check_rule_fails_on_them() -> Non
              "contract": contracts.head(1)}  # fmt: skip
     assert dangling_references("contract", clean.__getitem__).height == 0
     assert np.array_equal(dangling_references("account", clean.__getitem__).shape, (0, 3))
+
+
+def _pipeline_checks() -> dict[tuple[str, str], dg.AssetChecksDefinition]:
+    checks = {}
+    for check in build_pipeline_checks(load_project(ROOT)):
+        (spec,) = check.check_specs
+        checks[(spec.asset_key.to_user_string(), spec.name)] = check
+    return checks
+
+
+def test_the_integrity_checks_fail_on_a_planted_dangling_reference(tmp_path: Path) -> None:
+    warehouse = WarehouseResource(path=str(tmp_path))
+    tables = {
+        "customer": pl.DataFrame({"golden_id": ["C1", "C2"]}),
+        "account": pl.DataFrame({"golden_id": ["A1", "A2"], "customer_golden_id": ["C1", "C2"]}),
+        "contract": pl.DataFrame({"golden_id": ["K1"], "account_golden_id": ["A1"],
+                                  "customer_golden_id": ["C1"]}),
+    }  # fmt: skip
+    for name, frame in tables.items():
+        frame.write_parquet(warehouse.intermediate("golden", f"golden_{name}"))
+    checks = _pipeline_checks()
+    account = checks[("golden/account", "references_resolve")]
+    contract = checks[("golden/contract", "references_resolve")]
+    assert account(warehouse=warehouse).passed and contract(warehouse=warehouse).passed
+    assert account.check_specs and all(s.blocking for s in account.check_specs)
+    # plant: an account of a customer that is not in golden.customer, a contract of no account
+    tables["account"].with_columns(customer_golden_id=pl.Series(["C1", "C-GONE"])).write_parquet(
+        warehouse.intermediate("golden", "golden_account")
+    )
+    tables["contract"].with_columns(account_golden_id=pl.lit("A-GONE")).write_parquet(
+        warehouse.intermediate("golden", "golden_contract")
+    )
+    failed = account(warehouse=warehouse)
+    assert not failed.passed and failed.metadata["dangling_references"].value == 1
+    assert "| customer_golden_id | 1 | A2 |" in failed.metadata["by_reference"].value
+    failed = contract(warehouse=warehouse)
+    assert not failed.passed and failed.metadata["dangling_references"].value == 1
+
+
+def test_the_broken_references_warning_counts_per_source(tmp_path: Path) -> None:
+    warehouse = WarehouseResource(path=str(tmp_path))
+    pl.DataFrame({
+        "source": ["crm_accounts", "crm_accounts", "billing_accounts", "billing_accounts"],
+        "source_key": ["a2", "a1", "b1", "b2"],
+        "rule": ["orphan_reference", "orphan_reference", "reference_missing", "key_missing"],
+    }).write_parquet(warehouse.intermediate("quarantine", "account"))  # fmt: skip
+    result = _pipeline_checks()[("staged/account", "no_broken_references")](warehouse=warehouse)
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    assert result.metadata["broken_references"].value == 3  # a missing key is not a reference
+    table = result.metadata["by_source"].value
+    assert "| billing_accounts | reference_missing | 1 | b1 |" in table
+    assert "| crm_accounts | orphan_reference | 2 | a1, a2 |" in table
