@@ -138,7 +138,9 @@ def _account(records: pl.DataFrame, mapping: SourceMapping) -> tuple[pl.DataFram
     records = records.with_columns(
         m_iban=compact,
         currency=norm.blank_junk(pl.col("currency")).str.to_uppercase(),
-    ).with_columns(iban=pl.when(norm.iban_valid(pl.col("m_iban"))).then(pl.col("m_iban")))
+    )
+    valid = norm.iban_valid(records["m_iban"])
+    records = records.with_columns(iban=pl.when(pl.lit(valid)).then(pl.col("m_iban")))
     # a mistyped IBAN (its check digits fail) is nulled for the golden record but still
     # compared: one wrong digit is evidence of the same account
     invalid = int(records.select(pl.col("m_iban").is_not_null() & pl.col("iban").is_null())

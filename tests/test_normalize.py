@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -95,3 +97,27 @@ def test_normalisers_are_idempotent(values: list[str]) -> None:
         assert _apply(fn, once) == once, fn.__name__
     once = norm.organization_name(pl.Series(values, dtype=pl.String))
     assert norm.organization_name(once).to_list() == once.to_list()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.from_regex(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{0,32}|[A-Z0-9]{0,36}", fullmatch=True),
+                max_size=20))  # fmt: skip
+def test_iban_check_is_mod_97_of_the_rearranged_number(values: list[str]) -> None:
+    def reference(v: str) -> bool:  # Python's big integers, the ISO 13616 way
+        if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", v):
+            return False
+        return int("".join(str(int(c, 36)) for c in v[4:] + v[:4])) % 97 == 1
+
+    got = norm.iban_valid(pl.Series(values, dtype=pl.String)).to_list()
+    assert got == [reference(v) for v in values]
+
+
+def test_iban_check_accepts_real_ibans_and_rejects_one_wrong_digit() -> None:
+    from stdnum import iban
+
+    real = ["DE52120300000269017057", "GB78BARC21866423024297", "FR7630002584702224966897561",
+            "NL93INGB9513558235"]  # fmt: skip
+    typo = [v[:10] + str((int(v[10]) + 1) % 10) + v[11:] for v in real]
+    got = norm.iban_valid(pl.Series([*real, *typo, None])).to_list()
+    assert got == [True] * 4 + [False] * 4 + [False]
+    assert all(iban.is_valid(v) for v in real) and not any(iban.is_valid(v) for v in typo)
