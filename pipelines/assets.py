@@ -54,7 +54,7 @@ def project_entities(project: Project) -> tuple[str, ...]:
         if contract.entity not in present:
             raise ValueError(f"{contract.file}: a golden {contract.entity} contract, but no source "
                              f"contract maps to {contract.entity}")  # fmt: skip
-    for entity in present:
+    for entity in (e for e in ENTITIES if e in present):
         if entity not in golden:
             raise ValueError(
                 f"sources map to {entity} but no golden contract (mdm.role: golden, "
@@ -64,8 +64,23 @@ def project_entities(project: Project) -> tuple[str, ...]:
         if missing:
             raise ValueError(
                 f"sources map to {entity} but none to its parent {missing[0]}: "
-                f"an {entity} references a {missing[0]} record of its system"
+                f"each {entity} record references a {missing[0]} record of its system"
             )
+    # a reference is a key of the same system: that system must hold the parent records
+    systems = {(c.entity, c.source_system) for c in project.sources}
+    for contract in project.sources:
+        for reference, parent in hierarchy.PARENT_OF.items():
+            mapped = reference in contract.mapping.fields
+            if (
+                mapped
+                and parent in PARENTS[contract.entity]
+                and ((parent, contract.source_system) not in systems)
+            ):
+                raise ValueError(
+                    f"{contract.file}: {reference} names {parent} records of system "
+                    f"'{contract.source_system}', but no source contract maps {parent} records "
+                    f"of that system"
+                )
     return tuple(e for e in ENTITIES if e in present)
 
 

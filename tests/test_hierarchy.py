@@ -5,6 +5,9 @@ account, mapping options children need, and the integrity rule the golden tables
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +21,7 @@ from matching.hierarchy import Parent, dangling, holder_label, link, through_acc
 from matching.mapping import FieldRule, SourceMapping
 from matching.resolve import Settings, candidates, cluster, score
 from matching.standardize import standardize
+from pipelines.assets import project_entities
 from pipelines.contracts import load_project
 from pipelines.integrity import build_pipeline_checks, dangling_references
 from pipelines.warehouse import WarehouseResource
@@ -298,3 +302,34 @@ def test_the_broken_references_warning_counts_per_source(tmp_path: Path) -> None
     table = result.metadata["by_source"].value
     assert "| billing_accounts | reference_missing | 1 | b1 |" in table
     assert "| crm_accounts | orphan_reference | 2 | a1, a2 |" in table
+
+
+@pytest.mark.parametrize(
+    ("removed", "message"),
+    [
+        (["golden_contract.odcs.yaml"], "sources map to contract but no golden contract"),
+        (["erp_contracts.odcs.yaml"], "a golden contract contract, but no source contract maps"),
+        (["crm_contacts.odcs.yaml", "billing_customers.odcs.yaml", "erp_partners.odcs.yaml",
+          "golden_customer.odcs.yaml", "staged_customer.odcs.yaml"],
+         "sources map to account but none to its parent customer"),
+        (["crm_contacts.odcs.yaml"],
+         "customer_ref names customer records of system 'crm', but no source contract maps"),
+    ],
+)  # fmt: skip
+def test_a_project_whose_hierarchy_is_incomplete_fails_at_load(
+    tmp_path: Path, removed: list[str], message: str
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "contracts", project / "contracts")
+    shutil.copy(ROOT / "ownership.yaml", project / "ownership.yaml")
+    for name in removed:
+        (project / "contracts" / name).unlink()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        project_entities(load_project(project))
+
+
+def test_a_project_of_customers_and_accounts_alone_resolves_both() -> None:
+    project = load_project(ROOT)
+    kept = tuple(c for c in project.contracts if c.entity != "contract")
+    assert project_entities(dataclasses.replace(project, contracts=kept)) == ("customer", "account")
+    assert project_entities(project) == ("customer", "account", "contract")
