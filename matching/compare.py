@@ -4,7 +4,8 @@ Levels run from 0 (disagree) up to the best agreement; -1 means a side is null (
 Similarities are computed column-wise with `rapidfuzz.process.cpdist` over whole batches of
 pairs; exact agreement is a vectorised equality. Each comparison documents its levels:
 
-    given:  -1 null | 0 else | 1 Jaro-Winkler >= 0.75 or an initial | 2 JW >= 0.88 | 3 exact
+    given:  -1 null | 0 else | 1 Jaro-Winkler >= 0.75 or an initial | 2 a nickname of the
+            other (Bill, William) | 3 JW >= 0.88 | 4 exact
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
+from . import normalize as norm
+
 NULL = -1
+_FAR_DAYS = 730  # birth dates further apart than this, without a typo, are two people
 
 
 @dataclass(frozen=True)
@@ -34,9 +38,10 @@ class Comparison:
 
 
 PERSON = (
-    Comparison("name_given", ("else", "similar", "close", "exact")),
+    Comparison("name_given", ("else", "similar", "nickname", "close", "exact")),
     Comparison("name_family", ("else", "similar", "close", "exact")),
-    Comparison("birth_date", ("different", "typo", "exact")),
+    # "far": years apart and no typo explains it (a father and son), "different" otherwise
+    Comparison("birth_date", ("far", "different", "typo", "exact")),
     Comparison("generation", ("different", "same")),
     Comparison("tax_id", ("different", "typo", "exact")),  # national or tax ID, where held
     Comparison("email", ("different", "typo", "exact")),
@@ -138,8 +143,11 @@ def _names(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> dict[s
     initial = (g1.str.len_chars() == 1) | (g2.str.len_chars() == 1)
     initial &= g1.str.slice(0, 1) == g2.str.slice(0, 1)
     given = np.where(initial.fill_null(False).to_numpy(), np.maximum(given, 0.75), given)
+    level = _levels(given, exact_given, (0.75, 0.88), _nulls(g1, g2))
+    level = np.where(level >= 2, level + 1, level).astype(np.int8)  # room for "nickname"
+    level[(level <= 1) & (level != NULL) & ~swapped & norm.nicknames(g1, g2)] = 2
     return {
-        "name_given": _levels(given, exact_given, (0.75, 0.88), _nulls(g1, g2)),
+        "name_given": level,
         "name_family": _levels(family, exact_family, (0.80, 0.92), _nulls(f1, f2)),
     }
 
@@ -152,8 +160,9 @@ def _birth_date(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> n
         (a.dt.year() == b.dt.year()) & (a.dt.month() == b.dt.day()) & (a.dt.day() == b.dt.month())
     )
     typo = one_edit | transposed.fill_null(False).to_numpy()
-    level = np.where(typo, 1, 0).astype(np.int8)
-    level[_exact(a, b)] = 2
+    apart = (a.cast(pl.Int32) - b.cast(pl.Int32)).abs().fill_null(0).to_numpy()
+    level = np.where(typo, 2, np.where(apart > _FAR_DAYS, 0, 1)).astype(np.int8)
+    level[_exact(a, b)] = 3
     level[_nulls(a, b)] = NULL
     return level
 

@@ -6,6 +6,7 @@ All are vectorised Polars expressions, except where a well-kept library only wor
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -67,6 +68,27 @@ def iban_valid(ibans: pl.Series) -> pl.Series:
         step = (rest * np.where(letter, 100, 10) + value) % 97
         rest = np.where(column != 0, step, rest)
     return pl.Series(ibans.name, shape.to_numpy() & (rest == 1))
+
+
+@functools.cache
+def _nickname_pairs() -> pl.DataFrame:
+    """Every (name, name) pair the `nicknames` package relates: a name and its nickname
+    (William, Bill) either way round, and two nicknames of one name (Bill, Will)."""
+    from nicknames import NickNamer
+
+    rows = [(c, n) for c, nicks in NickNamer().nickname_lookup.items() for n in nicks]
+    base = pl.DataFrame(rows, schema=["a", "b"], orient="row")
+    siblings = base.join(base, on="a", suffix="_2").select(a="b", b="b_2")
+    pairs = pl.concat([base, base.select(a="b", b="a"), siblings])
+    pairs = pairs.filter(pl.col("a") != pl.col("b"))
+    return pairs.unique().with_columns(_nickname=pl.lit(True))
+
+
+def nicknames(a: pl.Series, b: pl.Series) -> np.ndarray:
+    """Per pair: one name is a nickname or diminutive of the other, or both of one name."""
+    pairs = pl.DataFrame({"a": a, "b": b}).with_row_index("_i")
+    found = pairs.join(_nickname_pairs(), on=["a", "b"], how="left").sort("_i")
+    return found["_nickname"].fill_null(False).to_numpy()
 
 
 def blank_junk(col: pl.Expr) -> pl.Expr:
