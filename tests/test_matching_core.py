@@ -128,14 +128,29 @@ def test_comparison_levels_by_hand() -> None:
     left, right = np.array([0, 0, 0, 4]), np.array([1, 3, 2, 5])
     levels = compare(PEOPLE, left, right, "person")
     # john/jon: close given, exact family; john smith vs "smith john": swapped, both exact
-    assert levels["name_given"].tolist() == [2, 3, 0, 0]
+    assert levels["name_given"].tolist() == [3, 4, 0, 0]
     assert levels["name_family"].tolist() == [3, 3, 0, 3]
-    # 1978-03-04 vs 1978-04-03: day and month swapped -> typo; vs null -> no evidence
-    assert levels["birth_date"].tolist() == [1, 2, -1, 0]
+    # 1978-03-04 vs 1978-04-03: day and month swapped -> typo; vs null -> no evidence;
+    # 2001 vs 1978 (a son and his father): far
+    assert levels["birth_date"].tolist() == [2, 3, -1, 0]
     assert levels["email"].tolist() == [2, 0, -1, -1]
     assert levels["generation"].tolist() == [-1, -1, -1, 0]  # Jr vs Sr: stated and different
     assert levels["postcode"].tolist() == [2, 2, 0, 0]
     assert levels["tax_id"].tolist() == [-1, -1, -1, 1]  # two swapped digits: one edit
+
+
+def test_nicknames_and_birth_dates_far_apart_by_hand() -> None:
+    people = PEOPLE.head(4).with_columns(
+        m_given=pl.Series(["william", "bill", "margaret", "peggy"]),
+        birth_date=pl.Series([dt.date(1978, 3, 4), dt.date(1979, 8, 20), dt.date(1950, 1, 1),
+                              dt.date(1952, 6, 1)]),
+    )  # fmt: skip
+    levels = compare(people, np.array([0, 2, 0, 1]), np.array([1, 3, 2, 3]), "person")
+    # William/Bill and Margaret/Peggy are nicknames (the `nicknames` package); William and
+    # Margaret, Bill and Peggy are not
+    assert levels["name_given"].tolist() == [2, 2, 0, 0]
+    # 17 months apart: different; 2 years 5 months: far; 28 years: far
+    assert levels["birth_date"].tolist() == [1, 0, 0, 0]
 
 
 @settings(max_examples=30, deadline=None)
