@@ -16,7 +16,7 @@ import polars as pl
 from .blocking import Blocked, BlockingRule, block
 from .cluster import components
 from .compare import COMPARISONS, compare
-from .score import Model, estimate_u, predict, train
+from .score import Model, contributions, estimate_u, predict, train
 
 
 def _sorted_pair(a: str, b: str) -> pl.Expr:
@@ -98,6 +98,7 @@ BLOCKING: dict[str, list[BlockingRule]] = {
 @dataclass(frozen=True)
 class Settings:
     threshold: float = 0.9  # match probability at or above which a pair joins a cluster
+    review_threshold: float = 0.5  # from here up to `threshold`: a steward decides
     max_block: int = 50
     pair_budget: int = 50_000_000
     random_pairs: int = 200_000  # record pairs sampled to estimate u
@@ -175,6 +176,7 @@ def score(
         models[kind] = model
         scored.append(subset.with_columns(
             **{f"level_{k}": pl.Series(v) for k, v in levels.items()},
+            **{f"weight_{k}": pl.Series(v) for k, v in contributions(model, levels).items()},
             weight=pl.Series(weight), probability=pl.Series(probability),
         ))  # fmt: skip
     return (pl.concat(scored, how="diagonal_relaxed") if scored else pairs), models

@@ -143,6 +143,16 @@ def train(
     return Model(comparisons, m_final, u, prior, iterations)
 
 
+def contributions(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per comparison, the bits each pair's level adds to its match weight (0 for no
+    evidence): the "why" of every decision. They sum, with the prior, to the weight."""
+    out = {}
+    for name, per_level in model.weights().items():
+        lv = levels[name]
+        out[name] = np.where(lv == NULL, 0.0, per_level[np.maximum(lv, 0)]).astype(np.float32)
+    return out
+
+
 def predict(model: Model, levels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(match weight in bits, match probability) per pair."""
     weight = np.log2(model.prior / (1 - model.prior)) + _log_likelihood_ratio(

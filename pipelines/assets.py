@@ -13,8 +13,8 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
+from matching import explain, hierarchy
 from matching import golden as golden_lib
-from matching import hierarchy
 from matching.mapping import CANONICAL_FIELDS
 from matching.resolve import candidates, cluster, score
 from matching.standardize import standardize
@@ -349,8 +349,10 @@ def _entity_assets(
             valid_from=pl.lit(now), valid_to=pl.lit(None, pl.Datetime("us", "UTC"))
         )
         lineage = lineage.select(pl.lit(entity).alias("entity"), *lineage.columns)
-        outputs = {"golden": table, "xref": xref, "lineage": lineage,
-                   "pairs": _explained_pairs(records, result)}  # fmt: skip
+        pairs = _explained_pairs(records, result)
+        review = review_queue(entity, pairs, xref, match_settings)
+        outputs = {"golden": table, "xref": xref, "lineage": lineage, "pairs": pairs,
+                   "review": review}  # fmt: skip
         for name, frame in outputs.items():
             frame.write_parquet(warehouse.intermediate("golden", f"{name}_{entity}"))
         return dg.MaterializeResult(metadata={
@@ -359,9 +361,29 @@ def _entity_assets(
             "xref_rows": xref.height,
             "lineage_rows": lineage.height,
             "source_records": records.height,
+            "review_queue_pairs": review.height,
         })  # fmt: skip
 
     return [staged, candidate_pairs, scored, clusters, golden]
+
+
+def review_queue(entity: str, pairs: pl.DataFrame, xref: pl.DataFrame, settings) -> pl.DataFrame:
+    """The pairs between the review threshold and the match threshold, for a steward: both
+    records, their golden IDs now, the probability and the reasons for and against."""
+    low, high = settings.review_threshold, settings.threshold
+    band = pairs.filter(pl.col("probability").is_between(low, high, closed="left"))
+    ids = xref.select("source_system", "source_key", "golden_id")
+    for side in ("left", "right"):
+        band = band.join(
+            ids.rename({"source_system": f"{side}_system", "source_key": f"{side}_key",
+                        "golden_id": f"{side}_golden_id"}),
+            on=[f"{side}_system", f"{side}_key"], how="left",
+        )  # fmt: skip
+    return band.select(
+        pl.lit(entity).alias("entity"), "left_system", "left_key", "left_golden_id",
+        "right_system", "right_key", "right_golden_id", "probability", "weight",
+        reasons=explain.reasons(band), status=pl.lit("pending"),
+    ).sort("probability", descending=True)  # fmt: skip
 
 
 def _explained_pairs(records: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:

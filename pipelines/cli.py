@@ -122,7 +122,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     import duckdb
     import polars as pl
 
-    from matching.evaluate import evaluate
+    from matching.evaluate import evaluate, true_pairs
 
     database = args.warehouse / "mdm.duckdb"
     if not database.exists():
@@ -135,7 +135,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 2
     if args.entity:
         truth = {args.entity: args.truth or args.truth_dir / f"truth_{args.entity}.csv"}
-    results = {}
+    results, review = {}, {}
     with duckdb.connect(str(database), read_only=True) as con:
         for entity, path in truth.items():
             if not Path(path).exists():
@@ -146,9 +146,18 @@ def _evaluate(args: argparse.Namespace) -> int:
                 "WHERE entity = ? AND valid_to IS NULL",
                 params=[entity],
             ).pl()
-            results[entity] = evaluate(xref, pl.read_csv(path, infer_schema=False))
+            truth_frame = pl.read_csv(path, infer_schema=False)
+            results[entity] = evaluate(xref, truth_frame)
+            queue = con.sql(
+                "SELECT left_system, left_key, right_system, right_key FROM match.review_queue "
+                "WHERE entity = ?",
+                params=[entity],
+            ).pl()
+            review[entity] = true_pairs(queue, truth_frame)
     if args.json:
-        print(json.dumps({e: r.to_dict() for e, r in results.items()}, indent=2))
+        print(json.dumps({e: {**r.to_dict(), "review_queue_pairs": review[e][0],
+                              "review_queue_true_matches": review[e][1]}
+                          for e, r in results.items()}, indent=2))  # fmt: skip
         return 0
     for entity, result in results.items():
         print(f"{entity}: {result.truth_records:,} truth records, "
@@ -157,6 +166,9 @@ def _evaluate(args: argparse.Namespace) -> int:
               f"recall {result.pairwise_recall:.4f}  F1 {result.pairwise_f1:.4f}")  # fmt: skip
         print(f"  B-cubed   precision {result.bcubed_precision:.4f}  "
               f"recall {result.bcubed_recall:.4f}  F1 {result.bcubed_f1:.4f}")  # fmt: skip
+        pairs, true = review[entity]
+        share = f" ({true / pairs:.0%} true matches)" if pairs else ""
+        print(f"  review queue: {pairs:,} pairs{share}")
     return 0
 
 
@@ -164,6 +176,26 @@ def _truth_files(folder: Path) -> dict[str, Path]:
     """entity -> truth file, for each truth_<entity>.csv in `folder`, in resolution order."""
     order = ("customer", "account", "contract")
     return {e: folder / f"truth_{e}.csv" for e in order if (folder / f"truth_{e}.csv").exists()}
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from pipelines import explain
+
+    database = args.warehouse / "mdm.duckdb"
+    if not database.exists():
+        print(f"mdm explain: no published database at {database}; run `mdm run` first",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        if args.golden_id:
+            lines = explain.golden_record(database, args.golden_id)
+        else:
+            lines = explain.pair(database, *args.pair, entity=args.entity)
+    except (explain.NotFound, ValueError) as exc:
+        print(f"mdm explain: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
 
 
 def _owners(args: argparse.Namespace) -> int:
@@ -252,6 +284,21 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--warehouse", type=Path, default=Path("warehouse"))
     ev.add_argument("--json", action="store_true", help="machine-readable output")
     ev.set_defaults(func=_evaluate)
+
+    exp = commands.add_parser(
+        "explain",
+        help="why a golden record holds its records, or why two records did (not) match",
+        description="Explain a golden record (its values with source and survivorship rule, "
+        "its member records, the pairs that bound them and their strongest evidence) or one "
+        "pair decision (probability, every comparison's level and weight in bits, outcome).",
+    )
+    which = exp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--golden-id", help="a golden ID, e.g. CUS-7KQ2M9XH4T1B")
+    which.add_argument("--pair", nargs=2, metavar="SYSTEM:KEY", help="two source records")
+    exp.add_argument("--entity", choices=("customer", "account", "contract"),
+                     help="with --pair: the records' entity, when a key is ambiguous")  # fmt: skip
+    exp.add_argument("--warehouse", type=Path, default=Path("warehouse"))
+    exp.set_defaults(func=_explain)
 
     own = commands.add_parser(
         "owners",

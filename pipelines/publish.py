@@ -15,6 +15,7 @@ PUBLISHED = {  # intermediate name -> published table, per entity
     "xref": "golden.xref",
     "lineage": "golden.lineage",
     "pairs": "match.pairs_{entity}",
+    "review": "match.review_queue",
 }
 
 # One row per golden customer with what it holds. Amounts in different currencies are never

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from matching.resolve import Settings
 from matching.survive import RULES, Survivorship
@@ -33,14 +33,25 @@ class EntitySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     threshold: float = Field(0.9, gt=0.0, lt=1.0)
+    review_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     max_block: int = Field(50, ge=2)
     pair_budget: int = Field(50_000_000, ge=1)
     random_pairs: int = Field(200_000, ge=1_000)
     survivorship: SurvivorshipSettings = Field(default_factory=SurvivorshipSettings)
 
+    @model_validator(mode="after")
+    def _band(self) -> EntitySettings:
+        if self.review_threshold > self.threshold:
+            raise ValueError(
+                f"review_threshold {self.review_threshold} is above threshold "
+                f"{self.threshold}: the review band runs from the one to the other"
+            )
+        return self
+
     def to_matching(self) -> Settings:
-        return Settings(threshold=self.threshold, max_block=self.max_block,
-                        pair_budget=self.pair_budget, random_pairs=self.random_pairs)  # fmt: skip
+        return Settings(threshold=self.threshold, review_threshold=self.review_threshold,
+                        max_block=self.max_block, pair_budget=self.pair_budget,
+                        random_pairs=self.random_pairs)  # fmt: skip
 
 
 class MatchSettings(BaseModel):

@@ -333,3 +333,19 @@ def test_a_project_of_customers_and_accounts_alone_resolves_both() -> None:
     kept = tuple(c for c in project.contracts if c.entity != "contract")
     assert project_entities(dataclasses.replace(project, contracts=kept)) == ("customer", "account")
     assert project_entities(project) == ("customer", "account", "contract")
+
+
+def test_match_settings_per_entity_and_the_review_band(tmp_path: Path) -> None:
+    from pipelines.settings import SettingsError, load_settings
+
+    settings = load_settings(ROOT)
+    assert settings.account.survivorship.source_trust == ["erp", "billing", "crm"]
+    assert settings.contract.to_matching().review_threshold == 0.5
+    (tmp_path / "matching.yaml").write_text(
+        "account:\n  threshold: 0.8\n  review_threshold: 0.85\n"
+    )
+    with pytest.raises(SettingsError, match="review_threshold 0.85 is above threshold 0.8"):
+        load_settings(tmp_path)
+    (tmp_path / "matching.yaml").write_text("contract:\n  treshold: 0.8\n")
+    with pytest.raises(SettingsError, match="contract.treshold"):
+        load_settings(tmp_path)

@@ -4,6 +4,8 @@ snapshot of the graph."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import dagster as dg
@@ -280,3 +282,77 @@ def test_customer_360_counts_what_each_customer_holds(warehouse: Path) -> None:
     assert (single["total_contract_value"] > 0).all() and single.height > 500
     mixed = view.filter(pl.col("contract_currency") == "mixed")
     assert mixed["total_contract_value"].null_count() == mixed.height
+
+
+# --- review band and explanations (issue #6) -------------------------------------------------
+
+
+def test_the_review_queue_holds_the_pairs_between_the_thresholds(warehouse: Path) -> None:
+    queue = _sql(warehouse, "SELECT * FROM match.review_queue")
+    band = _sql(warehouse, "SELECT count(*) AS n FROM match.pairs_customer "
+                "WHERE probability >= 0.5 AND probability < 0.9")["n"][0]  # fmt: skip
+    assert queue.filter(pl.col("entity") == "customer").height == band > 10
+    assert queue["probability"].is_between(0.5, 0.9, closed="left").all()
+    assert (queue["status"] == "pending").all() and queue["reasons"].null_count() == 0
+    # the reasons name comparisons with signed bits, strongest first
+    first = queue.filter(pl.col("entity") == "customer").row(0, named=True)
+    parts = first["reasons"].split("; ")
+    bits = [float(p.rsplit(" ", 1)[1]) for p in parts]
+    assert len(parts) == 4 and bits == sorted(bits, key=abs, reverse=True)
+
+
+def test_every_scored_pair_carries_the_bits_of_each_comparison(warehouse: Path) -> None:
+    pairs = _sql(warehouse, "SELECT * FROM match.pairs_customer")
+    bits = pairs.select(pl.sum_horizontal(pl.col("^weight_.*$")).alias("s"), "weight", "party")
+    # the contributions and the (per party) prior add up to the match weight
+    prior = bits.with_columns(p=pl.col("weight") - pl.col("s")).group_by("party").agg(
+        pl.col("p").std().alias("spread"))  # fmt: skip
+    assert (prior["spread"] < 1e-3).all()
+
+
+def _explain(warehouse: Path, *args: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["explain", "--warehouse", str(warehouse), *args]) == 0
+    return out.getvalue()
+
+
+def test_explain_a_matched_pair_a_rejected_pair_and_a_golden_record(warehouse: Path) -> None:
+    pairs = _sql(warehouse, "SELECT * FROM match.pairs_customer ORDER BY probability, "
+                 "left_system, left_key, right_system, right_key")  # fmt: skip
+    low, high = pairs.row(0, named=True), pairs.row(pairs.height - 1, named=True)
+    matched = _explain(warehouse, "--pair", f"{high['left_system']}:{high['left_key']}",
+                       f"{high['right_system']}:{high['right_key']}")  # fmt: skip
+    assert (
+        f"match probability {high['probability']:.4f}" in matched and "; merged; both in" in matched
+    )
+    levels = {c.removeprefix("level_"): v for c, v in high.items()
+              if c.startswith("level_") and v is not None and v >= 0}  # fmt: skip
+    for comparison in levels:
+        assert f"\n  {comparison} " in matched
+    rejected = _explain(warehouse, "--pair", f"{low['left_system']}:{low['left_key']}",
+                        f"{low['right_system']}:{low['right_key']}")  # fmt: skip
+    assert "; not merged; apart: CUS-" in rejected
+    # what kept them apart: the most negative evidence is listed first
+    evidence = rejected.split("evidence (comparison, level, bits):\n")[1].splitlines()
+    assert float(evidence[0].split()[-1]) < 0
+    golden = _sql(warehouse, "SELECT golden_id, source_count FROM golden.customer "
+                  "ORDER BY source_count DESC, golden_id LIMIT 1").row(0)  # fmt: skip
+    text = _explain(warehouse, "--golden-id", golden[0])
+    members = _sql(warehouse, f"SELECT source_system || ' ' || source_key AS k FROM golden.xref "
+                   f"WHERE golden_id = '{golden[0]}'")["k"]  # fmt: skip
+    assert f"{golden[0]} (customer): {golden[1]} source record(s)" in text
+    assert all(f"\n  {k}  " in text for k in members)
+    assert "pairs between members" in text and "<- " in text
+
+
+def test_explain_says_what_it_cannot_find(warehouse: Path) -> None:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["explain", "--warehouse", str(warehouse), "--pair", "crm:nope",
+                     "erp:nope"]) == 2  # fmt: skip
+        assert main(["explain", "--warehouse", str(warehouse), "--golden-id", "CUS-NONE"]) == 2
+        assert main(["explain", "--warehouse", str(warehouse), "--pair", "crm", "erp:x"]) == 2
+    assert "crm:nope is not one current record" in err.getvalue()
+    assert "no golden record 'CUS-NONE'" in err.getvalue()
+    assert "a record is SYSTEM:KEY" in err.getvalue()
