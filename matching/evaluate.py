@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-__all__ = ["Evaluation", "evaluate", "true_pairs"]
+__all__ = ["Evaluation", "evaluate", "true_pairs", "with_sides"]
 
 # Internal column names; inputs are renamed to these, so user column names never collide.
 _T = "__truth_label"
@@ -275,17 +275,26 @@ def evaluate(
     )
 
 
+def with_sides(pairs: pl.DataFrame, records: pl.DataFrame, column: str, name: str) -> pl.DataFrame:
+    """`pairs` (``left_system, left_key, right_system, right_key``) with `records`' `column`
+    (keyed by ``source_system, source_key``) for each side, as ``left_<name>``/``right_<name>``
+    (null where a side is not in `records`)."""
+    values = records.select("source_system", "source_key", column)
+    for side in ("left", "right"):
+        pairs = pairs.join(
+            values.rename({"source_system": f"{side}_system", "source_key": f"{side}_key",
+                           column: f"{side}_{name}"}),
+            on=[f"{side}_system", f"{side}_key"], how="left",
+        )  # fmt: skip
+    return pairs
+
+
 def true_pairs(pairs: pl.DataFrame, truth: pl.DataFrame) -> tuple[int, int]:
     """(pairs, of which true matches) for record pairs named by `left_system, left_key,
     right_system, right_key` (e.g. ``match.review_queue``), against `truth` (``source_system,
     source_key, entity_id``). A pair with a record outside the truth counts as not a match."""
-    ids = truth.select("source_system", "source_key", pl.col("entity_id").cast(pl.String))
-    sides = pairs.select("left_system", "left_key", "right_system", "right_key")
-    for side in ("left", "right"):
-        sides = sides.join(
-            ids.rename({"source_system": f"{side}_system", "source_key": f"{side}_key",
-                        "entity_id": f"{side}_entity"}),
-            on=[f"{side}_system", f"{side}_key"], how="left",
-        )  # fmt: skip
+    ids = truth.with_columns(pl.col("entity_id").cast(pl.String))
+    sides = with_sides(pairs.select("left_system", "left_key", "right_system", "right_key"), ids,
+                       "entity_id", "entity")  # fmt: skip
     same = (pl.col("left_entity") == pl.col("right_entity")).fill_null(False)
     return sides.height, int(sides.select(same.sum()).item())

@@ -15,6 +15,7 @@ import polars as pl
 
 from matching import explain, hierarchy
 from matching import golden as golden_lib
+from matching.evaluate import with_sides
 from matching.mapping import CANONICAL_FIELDS
 from matching.resolve import candidates, cluster, score
 from matching.standardize import standardize
@@ -372,13 +373,7 @@ def review_queue(entity: str, pairs: pl.DataFrame, xref: pl.DataFrame, settings)
     records, their golden IDs now, the probability and the reasons for and against."""
     low, high = settings.review_threshold, settings.threshold
     band = pairs.filter(pl.col("probability").is_between(low, high, closed="left"))
-    ids = xref.select("source_system", "source_key", "golden_id")
-    for side in ("left", "right"):
-        band = band.join(
-            ids.rename({"source_system": f"{side}_system", "source_key": f"{side}_key",
-                        "golden_id": f"{side}_golden_id"}),
-            on=[f"{side}_system", f"{side}_key"], how="left",
-        )  # fmt: skip
+    band = with_sides(band, xref, "golden_id", "golden_id")
     return band.select(
         pl.lit(entity).alias("entity"), "left_system", "left_key", "left_golden_id",
         "right_system", "right_key", "right_golden_id", "probability", "weight",

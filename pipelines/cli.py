@@ -116,6 +116,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _published(warehouse: Path, command: str) -> Path | None:
+    """The warehouse's published database, or None (said on stderr) when there is none yet."""
+    database = warehouse / "mdm.duckdb"
+    if not database.exists():
+        print(f"mdm {command}: no published database at {database}; run `mdm run` first",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return database
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
@@ -124,10 +134,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from matching.evaluate import evaluate, true_pairs
 
-    database = args.warehouse / "mdm.duckdb"
-    if not database.exists():
-        print(f"mdm evaluate: no published database at {database}; run `mdm run` first",
-              file=sys.stderr)  # fmt: skip
+    database = _published(args.warehouse, "evaluate")
+    if database is None:
         return 2
     truth = {"customer": args.truth} if args.truth else _truth_files(args.truth_dir)
     if not truth:
@@ -181,10 +189,8 @@ def _truth_files(folder: Path) -> dict[str, Path]:
 def _explain(args: argparse.Namespace) -> int:
     from pipelines import explain
 
-    database = args.warehouse / "mdm.duckdb"
-    if not database.exists():
-        print(f"mdm explain: no published database at {database}; run `mdm run` first",
-              file=sys.stderr)  # fmt: skip
+    database = _published(args.warehouse, "explain")
+    if database is None:
         return 2
     try:
         if args.golden_id:
