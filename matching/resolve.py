@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from .blocking import Blocked, BlockingRule, block
-from .cluster import components
+from .cluster import Guarded, guarded_components
 from .compare import COMPARISONS, compare
 from .score import Model, contributions, estimate_u, predict, train
 
@@ -108,6 +108,7 @@ BLOCKING: dict[str, list[BlockingRule]] = {
 class Settings:
     threshold: float = 0.9  # match probability at or above which a pair joins a cluster
     review_threshold: float = 0.5  # from here up to `threshold`: a steward decides
+    conflict: float = 0.01  # two records whose pair scored below this never share a cluster
     max_block: int = 50
     pair_budget: int = 50_000_000
     random_pairs: int = 200_000  # record pairs sampled to estimate u
@@ -193,7 +194,14 @@ def score(
     return (pl.concat(scored, how="diagonal_relaxed") if scored else pairs), models
 
 
-def cluster(n_records: int, scored: pl.DataFrame, threshold: float) -> np.ndarray:
-    """Cluster label per record: connected components of pairs at or above `threshold`."""
+def cluster(
+    n_records: int, scored: pl.DataFrame, threshold: float, conflict: float = 0.01
+) -> Guarded:
+    """Clusters of the pairs at or above `threshold` (connected components), never holding two
+    records whose own pair scored below `conflict` (matching.cluster.guarded_components)."""
     strong = scored.filter(pl.col("probability") >= threshold)
-    return components(n_records, strong["left"].to_numpy(), strong["right"].to_numpy())
+    apart = scored.filter(pl.col("probability") < conflict)
+    return guarded_components(
+        n_records, strong["left"].to_numpy(), strong["right"].to_numpy(),
+        strong["probability"].to_numpy(), apart["left"].to_numpy(), apart["right"].to_numpy(),
+    )  # fmt: skip

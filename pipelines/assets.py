@@ -308,11 +308,14 @@ def _entity_assets(
     @dg.asset(key=dg.AssetKey(["clusters", entity]), deps=[scored.key],
               kinds={"scipy", "parquet"},
               description="Connected components of the records joined by pairs at or above "
-              "the match threshold.", **common)  # fmt: skip
+              "the match threshold, rebuilt where a chain would join two records whose own "
+              "pair scored below the conflict floor.", **common)  # fmt: skip
     def clusters(warehouse: WarehouseResource) -> dg.MaterializeResult:
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
         result = pl.read_parquet(warehouse.intermediate("scored", entity))
-        labels = cluster(records.height, result, match_settings.threshold)
+        guarded = cluster(records.height, result, match_settings.threshold,
+                          match_settings.conflict)  # fmt: skip
+        labels = guarded.labels
         pl.DataFrame({"cluster": labels}).write_parquet(warehouse.intermediate("clusters", entity))
         sizes = pl.Series(np.bincount(labels)) if len(labels) else pl.Series([], dtype=pl.Int64)
         histogram = (
@@ -324,6 +327,8 @@ def _entity_assets(
             "dagster/row_count": int(sizes.len()),
             "clusters": int(sizes.len()),
             "largest_cluster": int(sizes.max() or 0),
+            "conflicted_components_split": guarded.conflicted,
+            "edges_refused_by_conflicts": guarded.skipped_edges,
             "cluster_sizes": dg.MetadataValue.md(markdown(histogram)),
         })  # fmt: skip
 

@@ -34,6 +34,7 @@ class EntitySettings(BaseModel):
 
     threshold: float = Field(0.9, gt=0.0, lt=1.0)
     review_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    conflict: float = Field(0.01, ge=0.0, lt=1.0)
     max_block: int = Field(50, ge=2)
     pair_budget: int = Field(50_000_000, ge=1)
     random_pairs: int = Field(200_000, ge=1_000)
@@ -50,6 +51,7 @@ class EntitySettings(BaseModel):
 
     def to_matching(self) -> Settings:
         return Settings(threshold=self.threshold, review_threshold=self.review_threshold,
+                        conflict=self.conflict,
                         max_block=self.max_block, pair_budget=self.pair_budget,
                         random_pairs=self.random_pairs)  # fmt: skip
 

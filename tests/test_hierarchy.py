@@ -79,7 +79,7 @@ def _resolve_accounts(golden_ids: list[str]) -> dict[str, tuple[str, int]]:
     staged = with_labels(linked.records, CUSTOMERS)
     pairs = candidates(staged, Settings(), "account").pairs
     scored, _ = score(staged, pairs, Settings(), "account")
-    labels = cluster(staged.height, scored, Settings().threshold)
+    labels = cluster(staged.height, scored, Settings().threshold).labels
     return {
         key: (customer, int(label))
         for key, customer, label in zip(
@@ -210,7 +210,7 @@ def test_contracts_resolve_within_their_account_despite_migration_noise() -> Non
     assert staged["customer_golden_id"].to_list() == ["C1"] * 4 and disagree == 1
     pairs = candidates(staged, Settings(), "contract").pairs
     scored, _ = score(staged, pairs, Settings(), "contract")
-    labels = cluster(staged.height, scored, Settings().threshold)
+    labels = cluster(staged.height, scored, Settings().threshold).labels
     assert labels[0] == labels[1] and len(set(labels[[0, 2, 3]].tolist())) == 3
 
 

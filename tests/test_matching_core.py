@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.blocking import BlockingRule, PairBudgetExceeded, block, estimate_pairs
-from matching.cluster import components
+from matching.cluster import components, guarded_components
 from matching.compare import compare
 from matching.mapping import FieldRule, SourceMapping
 from matching.score import Model, estimate_u, predict, train
@@ -247,3 +247,37 @@ def test_names_in_other_scripts_are_transliterated_for_matching() -> None:
     assert r["m_given"].to_list() == ["dmitrii", "zoe"]
     assert r["m_family"].to_list() == ["smirnov", "oberg"]
     assert r["given_name"].to_list() == ["Дмитрий", "Zoë"]  # the value itself is kept as written
+
+
+def test_the_clustering_guard_breaks_a_chain_at_its_weakest_link() -> None:
+    # A~B 0.99 and B~C 0.95 chain A to C, but A~C was compared and scored 0.001: two people
+    g = guarded_components(3, np.array([0, 1]), np.array([1, 2]), np.array([0.99, 0.95]),
+                           np.array([0]), np.array([2]))  # fmt: skip
+    assert g.labels.tolist() == [0, 0, 1] and (g.conflicted, g.skipped_edges) == (1, 1)
+    # the middle record goes with the stronger side
+    g = guarded_components(3, np.array([0, 1]), np.array([1, 2]), np.array([0.95, 0.99]),
+                           np.array([0]), np.array([2]))  # fmt: skip
+    assert g.labels.tolist() == [0, 1, 1]
+
+
+def test_the_clustering_guard_leaves_components_without_a_conflict_alone() -> None:
+    left, right = np.array([0, 1, 3]), np.array([1, 2, 4])
+    strength = np.array([0.99, 0.95, 0.97])
+    # the conflict pair (0, 3) lies across two components: nothing to rebuild
+    g = guarded_components(5, left, right, strength, np.array([0]), np.array([3]))
+    assert g.labels.tolist() == components(5, left, right).tolist() == [0, 0, 0, 1, 1]
+    assert (g.conflicted, g.skipped_edges) == (0, 0)
+
+
+def test_the_clustering_guard_splits_a_namesake_star() -> None:
+    # record 0 has no birth date and resembles four namesakes (1-4) with four different birth
+    # dates, each pair of which was compared and found apart; 5 is a true duplicate of 1
+    left, right = np.array([0, 0, 0, 0, 1]), np.array([1, 2, 3, 4, 5])
+    strength = np.array([0.97, 0.96, 0.95, 0.94, 0.999])
+    pairs = [(a, b) for a in range(1, 5) for b in range(a + 1, 5)]
+    apart_l, apart_r = (np.array(x) for x in zip(*pairs, strict=True))
+    g = guarded_components(6, left, right, strength, apart_l, apart_r)
+    assert components(6, left, right).max() == 0  # plain components: one cluster of six
+    clusters = {tuple(np.flatnonzero(g.labels == c)) for c in np.unique(g.labels)}
+    assert clusters == {(0, 1, 5), (2,), (3,), (4,)}
+    assert g.conflicted == 1 and g.skipped_edges == 3
