@@ -308,4 +308,10 @@ def compare(
     a, b = _sides(records, "m_city", left, right)
     out["city"] = _levels(_similarity(a, b, JaroWinkler.normalized_similarity), _exact(a, b),
                           (0.9,), _nulls(a, b))  # fmt: skip
+    # One shared address is one fact: where the street address agrees, an agreeing postcode
+    # and town say nothing more (counting them would add one household's address up three
+    # times); where they disagree, that still counts against.
+    same_address = out["address"] >= 2
+    out["postcode"][same_address & (out["postcode"] == 2)] = NULL
+    out["city"][same_address & (out["city"] >= 1)] = NULL
     return out

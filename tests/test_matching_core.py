@@ -135,7 +135,11 @@ def test_comparison_levels_by_hand() -> None:
     assert levels["birth_date"].tolist() == [2, 3, -1, 0]
     assert levels["email"].tolist() == [2, 0, -1, -1]
     assert levels["generation"].tolist() == [-1, -1, -1, 0]  # Jr vs Sr: stated and different
-    assert levels["postcode"].tolist() == [2, 2, 0, 0]
+    # the same street address everywhere: an agreeing postcode adds nothing (no evidence), a
+    # different one still counts against; the town, the same everywhere, likewise
+    assert levels["address"].tolist() == [3, 3, 3, 3]
+    assert levels["postcode"].tolist() == [-1, -1, 0, 0]
+    assert levels["city"].tolist() == [-1, -1, -1, -1]
     assert levels["tax_id"].tolist() == [-1, -1, -1, 1]  # two swapped digits: one edit
 
 
@@ -281,3 +285,17 @@ def test_the_clustering_guard_splits_a_namesake_star() -> None:
     clusters = {tuple(np.flatnonzero(g.labels == c)) for c in np.unique(g.labels)}
     assert clusters == {(0, 1, 5), (2,), (3,), (4,)}
     assert g.conflicted == 1 and g.skipped_edges == 3
+
+
+def test_one_shared_address_counts_once() -> None:
+    homes = PEOPLE.head(4).with_columns(
+        m_address=pl.Series(["1 high street", "1 high street", "9 low road", "1 high st"]),
+        m_postcode=pl.Series(["AB1", "AB1", "AB1", "ZZ9"]),
+        m_city=pl.Series(["leeds", "leeds", "leeds", "york"]),
+    )
+    levels = compare(homes, np.array([0, 0, 0]), np.array([1, 2, 3]), "person")
+    # same address: postcode and town implied (no evidence); another street in the same
+    # postcode: postcode and town are evidence; the same street elsewhere: both count against
+    assert levels["address"].tolist()[0] == 3 and levels["address"].tolist()[1] == 0
+    assert levels["postcode"].tolist() == [-1, 2, 0]
+    assert levels["city"].tolist() == [-1, 2, 0]
