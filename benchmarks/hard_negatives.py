@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from matching.evaluate import hard_negatives
+
 SAMPLE_TRUTH = Path(__file__).resolve().parent.parent / "data" / "samples" / "truth"
 
 
@@ -25,32 +27,10 @@ def hard_negative_pairs(warehouse: Path, truth_dir: Path) -> pl.DataFrame:
     """Per kind and evidence: record pairs, how many merged, and the share."""
     tags = pl.read_csv(truth_dir / "truth_tags.csv", infer_schema=False)
     truth = pl.read_csv(truth_dir / "truth_customer.csv", infer_schema=False)
-    records = (
-        tags.filter(pl.col("kind") == "hard_negative")
-        .with_columns(
-            kind=pl.col("tags").str.extract(r"^([a-z_]+)"),
-            partner=pl.col("tags").str.extract(r"partner=(\d+)"),
-            evidence=pl.col("tags").str.extract(r"evidence=([a-z_+]+)").str.split("+"),
-        )
-        .join(truth, on=["source_system", "source_key"])
-    )
     with duckdb.connect(str(warehouse / "mdm.duckdb"), read_only=True) as con:
         xref = con.sql("SELECT source_system, source_key, golden_id FROM golden.xref "
                        "WHERE entity = 'customer' AND valid_to IS NULL").pl()  # fmt: skip
-    records = records.join(xref, on=["source_system", "source_key"])
-    pairs = records.join(
-        records, left_on=["partner", "kind"], right_on=["entity_id", "kind"], suffix="_b"
-    ).filter(pl.col("entity_id") < pl.col("partner"))
-    shared = pl.col("evidence").list.set_intersection(pl.col("evidence_b"))
-    pairs = pairs.with_columns(
-        merged=pl.col("golden_id") == pl.col("golden_id_b"),
-        evidence=shared.list.set_difference(["none"]).list.len() > 0,
-    )
-    return (
-        pairs.group_by("kind", "evidence")
-        .agg(pairs=pl.len(), merged=pl.col("merged").sum(), share=pl.col("merged").mean().round(3))
-        .sort("kind", "evidence")
-    )
+    return hard_negatives(xref, truth, tags).with_columns(pl.col("share").round(3))
 
 
 def main(argv: list[str]) -> int:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-__all__ = ["Evaluation", "evaluate", "true_pairs", "with_sides"]
+__all__ = ["Evaluation", "evaluate", "hard_negatives", "true_pairs", "with_sides"]
 
 # Internal column names; inputs are renamed to these, so user column names never collide.
 _T = "__truth_label"
@@ -298,3 +298,40 @@ def true_pairs(pairs: pl.DataFrame, truth: pl.DataFrame) -> tuple[int, int]:
                        "entity_id", "entity")  # fmt: skip
     same = (pl.col("left_entity") == pl.col("right_entity")).fill_null(False)
     return sides.height, int(sides.select(same.sum()).item())
+
+
+def hard_negatives(xref: pl.DataFrame, truth: pl.DataFrame, tags: pl.DataFrame) -> pl.DataFrame:
+    """How often planted hard negatives were merged: per kind and evidence, record pairs,
+    merged pairs and their share.
+
+    `tags` holds the generator's ``hard_negative`` rows (``source_system, source_key, tags``
+    with ``<kind>;partner=<entity>;evidence=<a+b|none>``); every pair of records of two partner
+    entities is one pair, `evidence` true when both records carry a value that tells them apart.
+    """
+    records = (
+        tags.filter(pl.col("kind") == "hard_negative")
+        .select(
+            "source_system", "source_key",
+            hard_negative=pl.col("tags").str.extract(r"^([a-z_]+)"),
+            partner=pl.col("tags").str.extract(r"partner=(\d+)"),
+            evidence=pl.col("tags").str.extract(r"evidence=([a-z_+]+)").str.split("+"),
+        )
+        .join(truth.select("source_system", "source_key", pl.col("entity_id").cast(pl.String)),
+              on=["source_system", "source_key"])
+        .join(xref.select("source_system", "source_key", "golden_id"),
+              on=["source_system", "source_key"])
+    )  # fmt: skip
+    pairs = records.join(
+        records, left_on=["partner", "hard_negative"], right_on=["entity_id", "hard_negative"],
+        suffix="_b",
+    ).filter(pl.col("entity_id") < pl.col("partner"))  # fmt: skip
+    shared = pl.col("evidence").list.set_intersection(pl.col("evidence_b"))
+    pairs = pairs.with_columns(
+        merged=pl.col("golden_id") == pl.col("golden_id_b"),
+        evidence=shared.list.set_difference(["none"]).list.len() > 0,
+    )
+    return (
+        pairs.group_by("hard_negative", "evidence")
+        .agg(pairs=pl.len(), merged=pl.col("merged").sum(), share=pl.col("merged").mean())
+        .sort("hard_negative", "evidence")
+    )

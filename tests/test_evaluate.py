@@ -471,3 +471,22 @@ def test_two_million_records_in_seconds() -> None:
     assert ev.true_pairs == int((sizes * (sizes - 1) // 2).sum())
     assert 0.9 < ev.pairwise_precision <= 1.0
     assert 0.85 < ev.bcubed_recall < 1.0
+
+
+def test_hard_negatives_counts_record_pairs_of_planted_partners() -> None:
+    from matching.evaluate import hard_negatives
+
+    truth = pl.DataFrame({"source_system": ["s"] * 5, "source_key": list("abcde"),
+                          "entity_id": ["1", "1", "2", "3", "4"]})  # fmt: skip
+    tags = pl.DataFrame({
+        "source_system": ["s"] * 5, "source_key": list("abcde"), "kind": ["hard_negative"] * 5,
+        "tags": ["twin;partner=2;evidence=given_name", "twin;partner=2;evidence=given_name",
+                 "twin;partner=1;evidence=given_name", "namesake;partner=4;evidence=birth_date",
+                 "namesake;partner=3;evidence=none"],
+    })  # fmt: skip
+    # twins 1 (a, b) and 2 (c): a and c merged, b apart; namesakes 3 and 4 merged, one side
+    # without a birth date (no evidence)
+    xref = truth.select("source_system", "source_key",
+                        golden_id=pl.Series(["G1", "G2", "G1", "G3", "G3"]))  # fmt: skip
+    got = hard_negatives(xref, truth, tags).rows()
+    assert got == [("namesake", False, 1, 1, 1.0), ("twin", True, 2, 1, 0.5)]
