@@ -109,6 +109,7 @@ class Settings:
     threshold: float = 0.9  # match probability at or above which a pair joins a cluster
     review_threshold: float = 0.5  # from here up to `threshold`: a steward decides
     conflict: float = 0.01  # two records whose pair scored below this never share a cluster
+    conflict_bits: float = 6.64  # ... nor, unless merged directly, one field 100:1 against
     max_block: int = 50
     pair_budget: int = 50_000_000
     random_pairs: int = 200_000  # record pairs sampled to estimate u
@@ -195,12 +196,24 @@ def score(
 
 
 def cluster(
-    n_records: int, scored: pl.DataFrame, threshold: float, conflict: float = 0.01
+    n_records: int,
+    scored: pl.DataFrame,
+    threshold: float,
+    conflict: float = 0.01,
+    conflict_bits: float = 6.64,
 ) -> Guarded:
     """Clusters of the pairs at or above `threshold` (connected components), never holding two
-    records whose own pair scored below `conflict` (matching.cluster.guarded_components)."""
+    records the model found apart (matching.cluster.guarded_components): their own pair scored
+    below `conflict`, or below `threshold` with one comparison alone weighing at least
+    `conflict_bits` against it (birth dates decades apart, two different valid IBANs). A pair
+    the model merges itself is never a conflict: strong disagreement is a weight, not a veto."""
     strong = scored.filter(pl.col("probability") >= threshold)
-    apart = scored.filter(pl.col("probability") < conflict)
+    bits = [c for c in scored.columns if c.startswith("weight_")]
+    against = pl.min_horizontal(pl.col(bits).fill_null(0.0)) if bits else pl.lit(0.0)
+    apart = scored.filter(
+        (pl.col("probability") < conflict)
+        | ((pl.col("probability") < threshold) & (against <= -conflict_bits))
+    )
     return guarded_components(
         n_records, strong["left"].to_numpy(), strong["right"].to_numpy(),
         strong["probability"].to_numpy(), apart["left"].to_numpy(), apart["right"].to_numpy(),

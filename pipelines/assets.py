@@ -314,7 +314,7 @@ def _entity_assets(
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
         result = pl.read_parquet(warehouse.intermediate("scored", entity))
         guarded = cluster(records.height, result, match_settings.threshold,
-                          match_settings.conflict)  # fmt: skip
+                          match_settings.conflict, match_settings.conflict_bits)  # fmt: skip
         labels = guarded.labels
         pl.DataFrame({"cluster": labels}).write_parquet(warehouse.intermediate("clusters", entity))
         sizes = pl.Series(np.bincount(labels)) if len(labels) else pl.Series([], dtype=pl.Int64)

@@ -35,6 +35,7 @@ class EntitySettings(BaseModel):
     threshold: float = Field(0.9, gt=0.0, lt=1.0)
     review_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     conflict: float = Field(0.01, ge=0.0, lt=1.0)
+    conflict_bits: float = Field(6.64, gt=0.0)
     max_block: int = Field(50, ge=2)
     pair_budget: int = Field(50_000_000, ge=1)
     random_pairs: int = Field(200_000, ge=1_000)
@@ -51,7 +52,7 @@ class EntitySettings(BaseModel):
 
     def to_matching(self) -> Settings:
         return Settings(threshold=self.threshold, review_threshold=self.review_threshold,
-                        conflict=self.conflict,
+                        conflict=self.conflict, conflict_bits=self.conflict_bits,
                         max_block=self.max_block, pair_budget=self.pair_budget,
                         random_pairs=self.random_pairs)  # fmt: skip
 

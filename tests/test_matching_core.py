@@ -14,6 +14,7 @@ from matching.blocking import BlockingRule, PairBudgetExceeded, block, estimate_
 from matching.cluster import components, guarded_components
 from matching.compare import compare
 from matching.mapping import FieldRule, SourceMapping
+from matching.resolve import cluster
 from matching.score import Model, estimate_u, predict, train
 from matching.standardize import standardize
 
@@ -299,3 +300,19 @@ def test_one_shared_address_counts_once() -> None:
     assert levels["address"].tolist()[0] == 3 and levels["address"].tolist()[1] == 0
     assert levels["postcode"].tolist() == [-1, 2, 0]
     assert levels["city"].tolist() == [-1, 2, 0]
+
+
+def test_a_single_comparison_far_against_makes_a_conflict_unless_merged_directly() -> None:
+    # 0 ~ 1 and 1 ~ 2 merge (1 has no birth date); 0 ~ 2 scored 0.5 with birth dates decades
+    # apart (-13 bits): not a merge, and not to be chained either
+    scored = pl.DataFrame({
+        "left": [0, 1, 0], "right": [1, 2, 2], "probability": [0.99, 0.97, 0.5],
+        "weight_birth_date": [0.0, 0.0, -13.0], "weight_name_given": [9.0, 9.0, 9.0],
+    })  # fmt: skip
+    assert cluster(3, scored, 0.9).labels.tolist() == [0, 0, 1]
+    # a single comparison 5 bits against is not enough (below 100:1)
+    softer = scored.with_columns(weight_birth_date=pl.Series([0.0, 0.0, -5.0]))
+    assert cluster(3, softer, 0.9).labels.tolist() == [0, 0, 0]
+    # the model merging a pair itself, strong disagreement and all, is a weight, not a veto
+    direct = scored.with_columns(probability=pl.Series([0.99, 0.97, 0.95]))
+    assert cluster(3, direct, 0.9).labels.tolist() == [0, 0, 0]

@@ -57,8 +57,8 @@ def test_published_tables_are_consistent(warehouse: Path) -> None:
     assert pairs.height > 1_000 and pairs["probability"].is_between(0.0, 1.0).all()
 
 
-# measured 2026-11-27: customer 0.977, account 0.994, contract 0.982
-@pytest.mark.parametrize(("entity", "floor"), [("customer", 0.97), ("account", 0.97),
+# measured 2026-11-27: customer 0.988, account 0.994, contract 0.982
+@pytest.mark.parametrize(("entity", "floor"), [("customer", 0.98), ("account", 0.97),
                                               ("contract", 0.97)])  # fmt: skip
 def test_sample_resolves_every_entity_above_its_f1_floor(
     warehouse: Path, entity: str, floor: float
@@ -372,8 +372,8 @@ def test_planted_hard_negatives_with_evidence_rarely_merge(warehouse: Path) -> N
             pl.read_csv(truth_dir / "truth_tags.csv", infer_schema=False),
         ).iter_rows()
     }  # fmt: skip
-    # measured 2026-11-27: namesakes 3.8% / 10.2%, look-alike companies 0%, twins 54.7%,
-    # fathers and sons 33.3% (with evidence) -- the last two are issue #6's open work
-    assert shares[("namesake", True)] < 0.05 and shares[("namesake", False)] < 0.15
+    # measured 2026-11-27: namesakes 0% / 6.6%, look-alike companies 0%, fathers and sons
+    # 10.5% (with evidence), twins 25.6% -- the last two are issue #6's open work
+    assert shares[("namesake", True)] < 0.05 and shares[("namesake", False)] < 0.1
     assert shares[("lookalike_organization", True)] == 0.0
-    assert shares[("twin", True)] < 0.6 and shares[("jr_sr", True)] < 0.4
+    assert shares[("jr_sr", True)] < 0.15 and shares[("twin", True)] < 0.3
