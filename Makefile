@@ -50,7 +50,7 @@ bench: $(STAMP)
 
 # Re-pin after editing pyproject.toml dependencies (no index URL is written).
 lock: | $(UV)
-	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --no-annotate -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --no-header --no-annotate -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache warehouse
