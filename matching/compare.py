@@ -135,6 +135,9 @@ def _names(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> dict[s
     # so the weaker agreement is scored as the given name.
     cross = cross_given + cross_family
     swapped = (cross >= 1.7) & (cross > given + family + 0.3)
+    # a legacy layout that also changed the given name ("Gillian Lodge" / "LODGE Adele"): one
+    # cross comparison exact while neither direct one is close
+    swapped |= (np.maximum(cross_given, cross_family) == 1.0) & (np.maximum(given, family) < 0.8)
     low, high = np.minimum(cross_given, cross_family), np.maximum(cross_given, cross_family)
     given = np.where(swapped, low, given)
     family = np.where(swapped, high, family)

@@ -41,6 +41,8 @@ FORCED: dict[str, frozenset[str]] = {
     "given_postcode": frozenset({"name_given", "postcode", "city"}),
     "birth_city": frozenset({"birth_date", "city"}),
     "birth_address": frozenset({"birth_date", "address"}),
+    "address_city": frozenset({"address", "city"}),
+    "given_address": frozenset({"name_given", "address"}),
     "customer": frozenset({"customer"}),
     "customer_label": frozenset({"customer", "label"}),
     "iban": frozenset({"iban"}),
@@ -78,6 +80,9 @@ BLOCKING: dict[str, list[BlockingRule]] = {
         BlockingRule("given_postcode", (pl.col("m_given"), pl.col("m_postcode"))),
         BlockingRule("birth_city", (pl.col("birth_date"), pl.col("m_city"))),
         BlockingRule("birth_address", (pl.col("birth_date"), pl.col("m_address"))),
+        # a postcode typo must not hide a shared street address
+        BlockingRule("address_city", (pl.col("m_address"), pl.col("m_city"))),
+        BlockingRule("given_address", (pl.col("m_given"), pl.col("m_address"))),
     ],
     "organization": [
         BlockingRule("email", (pl.col("m_email"),)),

@@ -316,3 +316,16 @@ def test_a_single_comparison_far_against_makes_a_conflict_unless_merged_directly
     # the model merging a pair itself, strong disagreement and all, is a weight, not a veto
     direct = scored.with_columns(probability=pl.Series([0.99, 0.97, 0.95]))
     assert cluster(3, direct, 0.9).labels.tolist() == [0, 0, 0]
+
+
+def test_a_legacy_layout_that_changed_the_given_name_is_still_a_swap() -> None:
+    people = PEOPLE.head(3).with_columns(
+        m_given=pl.Series(["gillian", "lodge", "lodge"]),
+        m_family=pl.Series(["lodge", "adele", "gillian"]),
+    )
+    levels = compare(people, np.array([0, 0]), np.array([1, 2]), "person")
+    # "gillian lodge" vs "lodge adele": the family name sits in the other's given-name field
+    # (exact), the given name changed: family exact, given different
+    # "gillian lodge" vs "lodge gillian": a full swap, both exact
+    assert levels["name_family"].tolist() == [3, 3]
+    assert levels["name_given"].tolist() == [0, 4]
