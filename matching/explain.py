@@ -23,7 +23,7 @@ LEVEL_NAMES = pl.DataFrame(
 )
 
 
-def contributions(pairs: pl.DataFrame) -> pl.DataFrame:
+def evidence(pairs: pl.DataFrame) -> pl.DataFrame:
     """One row per pair (`_pair`, its row number) and comparison with evidence: comparison,
     level, level_name, bits."""
     weights = [c for c in pairs.columns if c.startswith("weight_")]
@@ -47,7 +47,7 @@ def contributions(pairs: pl.DataFrame) -> pl.DataFrame:
 
 def reasons(pairs: pl.DataFrame, top: int = 4) -> pl.Series:
     """Per pair, its `top` strongest pieces of evidence either way, as text."""
-    long = contributions(pairs).sort(["_pair", pl.col("bits").abs()], descending=[False, True])
+    long = evidence(pairs).sort(["_pair", pl.col("bits").abs()], descending=[False, True])
     text = (
         long.group_by("_pair", maintain_order=True)
         .head(top)

@@ -136,7 +136,7 @@ def pair(database: Path, first: str, second: str, entity: str | None = None) -> 
         "",
         "evidence (comparison, level, bits):",
     ]
-    detail = explain.contributions(pairs.head(1)).sort(pl.col("bits").abs(), descending=True)
+    detail = explain.evidence(pairs.head(1)).sort(pl.col("bits").abs(), descending=True)
     for c in detail.iter_rows(named=True):
         lines.append(f"  {c['comparison']:<14} {c['level_name']:<12} {c['bits']:+6.1f}")
     absent = sorted(set(explain.LEVEL_NAMES.filter(pl.col("party") == row["party"])["comparison"])
