@@ -162,15 +162,40 @@ def candidates(
     )
 
 
+def with_labels(pairs: pl.DataFrame, labels: pl.DataFrame, party: np.ndarray) -> pl.DataFrame:
+    """Candidate pairs plus every labelled pair (`left`, `right`, `match`) blocking missed,
+    each with its label (`match`, null where none): a steward's decision is always scored."""
+    lo, hi = pl.min_horizontal("left", "right"), pl.max_horizontal("left", "right")
+    labels = labels.select(left=lo, right=hi, match=pl.col("match").cast(pl.Boolean)).unique(
+        ["left", "right"], keep="last"
+    )
+    labels = labels.filter(pl.Series(party[labels["left"].to_numpy()] ==
+                                     party[labels["right"].to_numpy()]))  # fmt: skip
+    missed = labels.join(pairs.select("left", "right"), on=["left", "right"], how="anti")
+    extra = missed.select(
+        "left", "right", rules=pl.lit(["label"], pl.List(pl.String)),
+        party=pl.Series(party[missed["left"].to_numpy()], dtype=pl.String),
+    )  # fmt: skip
+    out = pl.concat([pairs, extra.cast(pairs.schema)], how="vertical")
+    return out.join(labels, on=["left", "right"], how="left")
+
+
 def score(
     records: pl.DataFrame,
     pairs: pl.DataFrame,
     settings: Settings = Settings(),
     entity: str = "customer",
+    labels: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, dict[str, Model]]:
-    """Comparison levels, match weight and probability for every candidate pair."""
+    """Comparison levels, match weight and probability for every candidate pair.
+
+    `labels` (`left`, `right` record rows, `match`), where given, are a steward's decisions:
+    they train m beside EM (their posterior is their label) and decide their own pairs
+    (probability 1 or 0, so a "no" is also a conflict the clustering guard respects)."""
     rng = np.random.default_rng(settings.seed)
     party = kinds(records, entity)
+    if labels is not None and labels.height:
+        pairs = with_labels(pairs, labels, party)
     scored, models = [], {}
     for kind in KINDS[entity]:
         comparisons = COMPARISONS[kind]
@@ -189,8 +214,15 @@ def score(
                 # a comparison learns only from the sessions allowed to teach it
                 excluded = FORCED[rule] | {c for c, only in TAUGHT_BY.items() if rule not in only}
                 sessions.append(({k: v[mask] for k, v in levels.items()}, excluded))
+        label = subset["match"].cast(pl.Float64).to_numpy() if "match" in subset.columns else None
+        if label is not None and (~np.isnan(label)).any():
+            taught = ~np.isnan(label)
+            sessions.append(({k: v[taught] for k, v in levels.items()}, frozenset(),
+                             label[taught]))  # fmt: skip
         model = train(comparisons, sessions, u, levels, len(rows))
         weight, probability = predict(model, levels)
+        if label is not None:
+            probability = np.where(np.isnan(label), probability, label)
         models[kind] = model
         scored.append(subset.with_columns(
             **{f"level_{k}": pl.Series(v) for k, v in levels.items()},

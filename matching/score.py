@@ -74,8 +74,10 @@ def _em(
     *,
     max_iterations: int,
     tolerance: float,
+    known: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], float, int]:
-    """EM for m and the candidate-pair prior with u fixed, over `comparisons` only."""
+    """EM for m and the candidate-pair prior with u fixed, over `comparisons` only. Where
+    `known` holds 1 or 0 (a labelled pair), that is the pair's posterior, not EM's guess."""
     prior = 0.5
     m = {}
     for c in comparisons:  # start from the prior, or "agreement is likelier among matches"
@@ -86,6 +88,8 @@ def _em(
         iterations += 1
         odds = np.log2(prior / (1 - prior)) + _log_likelihood_ratio(levels, comparisons, m, u)
         posterior = 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))
+        if known is not None:
+            posterior = np.where(np.isnan(known), posterior, known)
         new_prior = float(np.clip(posterior.mean(), 1e-4, 0.99))
         new_m = {c.name: _frequencies(levels[c.name], len(c.levels), posterior, c.m_prior)
                  for c in comparisons}  # fmt: skip
@@ -98,7 +102,8 @@ def _em(
 
 def train(
     comparisons: tuple[Comparison, ...],
-    sessions: list[tuple[dict[str, np.ndarray], frozenset[str]]],
+    sessions: list[tuple[dict[str, np.ndarray], frozenset[str]]]
+    | list[tuple[dict[str, np.ndarray], frozenset[str], np.ndarray | None]],
     u: dict[str, np.ndarray],
     all_levels: dict[str, np.ndarray],
     n_records: int,
@@ -116,9 +121,12 @@ def train(
     """
     estimates: dict[str, list[np.ndarray]] = {c.name: [] for c in comparisons}
     iterations = 0
-    for levels, excluded in sessions:
+    for session in sessions:
+        levels, excluded = session[0], session[1]
+        known = session[2] if len(session) > 2 else None
         used = tuple(c for c in comparisons if c.name not in excluded)
-        m, _, it = _em(used, levels, u, max_iterations=max_iterations, tolerance=tolerance)
+        m, _, it = _em(used, levels, u, max_iterations=max_iterations, tolerance=tolerance,
+                       known=known)  # fmt: skip
         iterations += it
         for name, value in m.items():
             estimates[name].append(value)

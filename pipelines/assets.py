@@ -233,6 +233,32 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
     return staged
 
 
+def _labels(project: Project, path: str | None, records: pl.DataFrame):
+    """A steward's labelled pairs as record rows (`left`, `right`, `match`), and how many
+    labelled pairs name a record this run does not hold (reported, not used)."""
+    if path is None:
+        return None, 0
+    file = project.folder / path
+    if not file.exists():
+        raise FileNotFoundError(f"matching.yaml labels: {file} does not exist")
+    labels = pl.read_csv(file, infer_schema=False)
+    expected = ["left_system", "left_key", "right_system", "right_key", "match"]
+    if labels.columns != expected:
+        raise ValueError(f"{file}: columns must be {', '.join(expected)}")
+    rows = records.select("source_system", "source_key").with_row_index("row")
+    for side in ("left", "right"):
+        labels = labels.join(
+            rows.rename({"source_system": f"{side}_system", "source_key": f"{side}_key",
+                         "row": side}),
+            on=[f"{side}_system", f"{side}_key"], how="left",
+        )  # fmt: skip
+    match = pl.col("match").str.to_lowercase().is_in(["true", "1", "yes", "match"])
+    known = labels.filter(pl.col("left").is_not_null() & pl.col("right").is_not_null())
+    found = known.select(pl.col("left").cast(pl.Int64), pl.col("right").cast(pl.Int64),
+                         match=match)  # fmt: skip
+    return found, labels.height - known.height
+
+
 def _golden_table(entity, table: pl.DataFrame, warehouse: WarehouseResource) -> pl.DataFrame:
     """A contract's customer is its golden account's: one hierarchy, never two answers."""
     if entity != "contract":
@@ -285,8 +311,9 @@ def _entity_assets(
     def scored(warehouse: WarehouseResource) -> dg.MaterializeResult:
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
         pairs = pl.read_parquet(warehouse.intermediate("candidates", entity))
+        labels, unknown = _labels(project, getattr(settings, entity).labels, records)
         started = time.perf_counter()
-        result, models = score(records, pairs, match_settings, entity)
+        result, models = score(records, pairs, match_settings, entity, labels)
         elapsed = time.perf_counter() - started
         result.write_parquet(warehouse.intermediate("scored", entity))
         weights = pl.DataFrame([
@@ -302,6 +329,8 @@ def _entity_assets(
             "dagster/row_count": result.height,
             "pairs_per_second": result.height / elapsed if elapsed else 0.0,
             "pairs_above_threshold": above,
+            "labelled_pairs": labels.height if labels is not None else 0,
+            "labels_naming_unknown_records": unknown,
             "match_weights": dg.MetadataValue.md(markdown(weights)) if weights.height else "",
         })  # fmt: skip
 

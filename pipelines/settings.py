@@ -36,6 +36,9 @@ class EntitySettings(BaseModel):
     review_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     conflict: float = Field(0.01, ge=0.0, lt=1.0)
     conflict_bits: float = Field(6.64, gt=0.0)
+    # a steward's decisions: a CSV of left_system, left_key, right_system, right_key, match
+    # (true/false), relative to the project folder
+    labels: str | None = None
     max_block: int = Field(50, ge=2)
     pair_budget: int = Field(50_000_000, ge=1)
     random_pairs: int = Field(200_000, ge=1_000)

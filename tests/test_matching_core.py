@@ -14,7 +14,7 @@ from matching.blocking import BlockingRule, PairBudgetExceeded, block, estimate_
 from matching.cluster import components, guarded_components
 from matching.compare import compare
 from matching.mapping import FieldRule, SourceMapping
-from matching.resolve import cluster
+from matching.resolve import Settings, candidates, cluster, score
 from matching.score import Model, estimate_u, predict, train
 from matching.standardize import standardize
 
@@ -329,3 +329,26 @@ def test_a_legacy_layout_that_changed_the_given_name_is_still_a_swap() -> None:
     # "gillian lodge" vs "lodge gillian": a full swap, both exact
     assert levels["name_family"].tolist() == [3, 3]
     assert levels["name_given"].tolist() == [0, 4]
+
+
+def test_labels_decide_their_pairs_and_teach_the_model() -> None:
+    people = PEOPLE.with_columns(
+        m_address=pl.Series(["1 high street"] * 3 + ["9 low road"] + ["1 high street"] * 2)
+    )
+    blocked = candidates_for(people)
+    assert (2, 3) not in set(blocked.select("left", "right").iter_rows())
+    # a steward says 0 ~ 1 are two people, and 2 ~ 3 (never blocked together) one person
+    labels = pl.DataFrame({"left": [1, 3], "right": [0, 2], "match": [False, True]})
+    scored, _ = score(people, blocked, Settings(random_pairs=1_000), "customer", labels)
+    by_pair = {(r["left"], r["right"]): r for r in scored.iter_rows(named=True)}
+    assert by_pair[(0, 1)]["probability"] == 0.0 and by_pair[(0, 1)]["match"] is False
+    assert by_pair[(2, 3)]["probability"] == 1.0 and by_pair[(2, 3)]["rules"] == ["label"]
+    unlabelled = [r for r in by_pair.values() if r["match"] is None]
+    assert unlabelled and all(0.0 < r["probability"] < 1.0 for r in unlabelled)
+    # the "no" is a conflict: no chain through another record puts 0 and 1 together
+    assert cluster(people.height, scored, 0.5).labels[0] != cluster(
+        people.height, scored, 0.5).labels[1]  # fmt: skip
+
+
+def candidates_for(people: pl.DataFrame) -> pl.DataFrame:
+    return candidates(people, Settings()).pairs
