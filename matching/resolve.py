@@ -162,7 +162,7 @@ def candidates(
     )
 
 
-def with_labels(pairs: pl.DataFrame, labels: pl.DataFrame, party: np.ndarray) -> pl.DataFrame:
+def with_decisions(pairs: pl.DataFrame, labels: pl.DataFrame, party: np.ndarray) -> pl.DataFrame:
     """Candidate pairs plus every labelled pair (`left`, `right`, `match`) blocking missed,
     each with its label (`match`, null where none): a steward's decision is always scored."""
     lo, hi = pl.min_horizontal("left", "right"), pl.max_horizontal("left", "right")
@@ -195,7 +195,7 @@ def score(
     rng = np.random.default_rng(settings.seed)
     party = kinds(records, entity)
     if labels is not None and labels.height:
-        pairs = with_labels(pairs, labels, party)
+        pairs = with_decisions(pairs, labels, party)
     scored, models = [], {}
     for kind in KINDS[entity]:
         comparisons = COMPARISONS[kind]

@@ -13,14 +13,14 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from matching import explain, hierarchy
 from matching import golden as golden_lib
-from matching.evaluate import with_sides
+from matching import hierarchy
 from matching.mapping import CANONICAL_FIELDS
 from matching.resolve import candidates, cluster, score
 from matching.standardize import standardize
 from matching.survive import Survivorship
 
+from . import pairs as pairs_lib
 from .contracts import Project, SourceContract
 from .ingest import land
 from .settings import MatchSettings
@@ -233,32 +233,6 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
     return staged
 
 
-def _labels(project: Project, path: str | None, records: pl.DataFrame):
-    """A steward's labelled pairs as record rows (`left`, `right`, `match`), and how many
-    labelled pairs name a record this run does not hold (reported, not used)."""
-    if path is None:
-        return None, 0
-    file = project.folder / path
-    if not file.exists():
-        raise FileNotFoundError(f"matching.yaml labels: {file} does not exist")
-    labels = pl.read_csv(file, infer_schema=False)
-    expected = ["left_system", "left_key", "right_system", "right_key", "match"]
-    if labels.columns != expected:
-        raise ValueError(f"{file}: columns must be {', '.join(expected)}")
-    rows = records.select("source_system", "source_key").with_row_index("row")
-    for side in ("left", "right"):
-        labels = labels.join(
-            rows.rename({"source_system": f"{side}_system", "source_key": f"{side}_key",
-                         "row": side}),
-            on=[f"{side}_system", f"{side}_key"], how="left",
-        )  # fmt: skip
-    match = pl.col("match").str.to_lowercase().is_in(["true", "1", "yes", "match"])
-    known = labels.filter(pl.col("left").is_not_null() & pl.col("right").is_not_null())
-    found = known.select(pl.col("left").cast(pl.Int64), pl.col("right").cast(pl.Int64),
-                         match=match)  # fmt: skip
-    return found, labels.height - known.height
-
-
 def _golden_table(entity, table: pl.DataFrame, warehouse: WarehouseResource) -> pl.DataFrame:
     """A contract's customer is its golden account's: one hierarchy, never two answers."""
     if entity != "contract":
@@ -311,7 +285,9 @@ def _entity_assets(
     def scored(warehouse: WarehouseResource) -> dg.MaterializeResult:
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
         pairs = pl.read_parquet(warehouse.intermediate("candidates", entity))
-        labels, unknown = _labels(project, getattr(settings, entity).labels, records)
+        labels, unknown = pairs_lib.labelled_pairs(
+            project, getattr(settings, entity).labels, records
+        )
         started = time.perf_counter()
         result, models = score(records, pairs, match_settings, entity, labels)
         elapsed = time.perf_counter() - started
@@ -384,8 +360,8 @@ def _entity_assets(
             valid_from=pl.lit(now), valid_to=pl.lit(None, pl.Datetime("us", "UTC"))
         )
         lineage = lineage.select(pl.lit(entity).alias("entity"), *lineage.columns)
-        pairs = _explained_pairs(records, result)
-        review = review_queue(entity, pairs, xref, match_settings)
+        pairs = pairs_lib.explained_pairs(records, result)
+        review = pairs_lib.review_queue(entity, pairs, xref, match_settings)
         outputs = {"golden": table, "xref": xref, "lineage": lineage, "pairs": pairs,
                    "review": review}  # fmt: skip
         for name, frame in outputs.items():
@@ -400,31 +376,6 @@ def _entity_assets(
         })  # fmt: skip
 
     return [staged, candidate_pairs, scored, clusters, golden]
-
-
-def review_queue(entity: str, pairs: pl.DataFrame, xref: pl.DataFrame, settings) -> pl.DataFrame:
-    """The pairs between the review threshold and the match threshold, for a steward: both
-    records, their golden IDs now, the probability and the reasons for and against."""
-    low, high = settings.review_threshold, settings.threshold
-    band = pairs.filter(pl.col("probability").is_between(low, high, closed="left"))
-    band = with_sides(band, xref, "golden_id", "golden_id")
-    return band.select(
-        pl.lit(entity).alias("entity"), "left_system", "left_key", "left_golden_id",
-        "right_system", "right_key", "right_golden_id", "probability", "weight",
-        reasons=explain.reasons(band), status=pl.lit("pending"),
-    ).sort("probability", descending=True)  # fmt: skip
-
-
-def _explained_pairs(records: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
-    """Scored pairs named by their records' source keys instead of row numbers."""
-    key_of = records.select("source_system", "source_key").with_row_index("row")
-    for side in ("left", "right"):
-        scored = scored.join(
-            key_of.rename({"row": side, "source_system": f"{side}_system",
-                           "source_key": f"{side}_key"}),
-            on=side,
-        )  # fmt: skip
-    return scored.drop("left", "right").with_columns(pl.col("rules").list.join(","))
 
 
 def asset_teams(project: Project) -> dict[str, str]:
