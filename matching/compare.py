@@ -91,6 +91,36 @@ CONTRACT = (
     Comparison("amount", ("different", "close", "exact"), (0.03, 0.22, 0.75), (0.98, 0.015, 0.005)),
     Comparison("currency", ("different", "same"), (0.01, 0.99), (0.3, 0.7)),
 )
+
+
+@dataclass(frozen=True)
+class Context:
+    """Pairs whose comparisons reach at least the given levels (`requires`: comparison,
+    lowest level), scored with the context's own prior and u (`matching.score`): where the
+    comparisons it fixes agree, the others stop being independent evidence."""
+
+    name: str
+    requires: tuple[tuple[str, int], ...]
+
+    @property
+    def fixed(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.requires)
+
+    def holds(self, levels: dict[str, np.ndarray]) -> np.ndarray:
+        out = np.ones(len(levels[self.requires[0][0]]), bool)
+        for name, lowest in self.requires:
+            out &= levels[name] >= lowest  # null (-1) never reaches a level
+        return out
+
+
+# One family name at one street address: a household. Its members who are not one person
+# (twins, a father and son) share a birthday or a given name far more often than strangers.
+CONTEXTS: dict[str, tuple[Context, ...]] = {
+    "person": (
+        Context("household", (("name_family", 2), ("address", 1))),
+        Context("shared_line", (("name_family", 2), ("phone", 1))),
+    ),
+}
 COMPARISONS = {"person": PERSON, "organization": ORGANIZATION, "account": ACCOUNT,
                "contract": CONTRACT}  # fmt: skip
 

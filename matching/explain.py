@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .compare import COMPARISONS
+from .compare import COMPARISONS, CONTEXTS
 
 LEVEL_NAMES = pl.DataFrame(
     [
@@ -17,7 +17,10 @@ LEVEL_NAMES = pl.DataFrame(
         for kind, comparisons in COMPARISONS.items()
         for c in comparisons
         for i, name in enumerate(c.levels)
-    ],
+    ]
+    # a context (`compare.Context`) is one level: the pair is in it; its bits replace those of
+    # the comparisons it fixes ("household shared +14.4" instead of the family name and address)
+    + [(kind, context.name, 0, "shared") for kind, cs in CONTEXTS.items() for context in cs],
     schema={"party": pl.String, "comparison": pl.String, "level": pl.Int8, "level_name": pl.String},
     orient="row",
 )

@@ -15,8 +15,8 @@ import polars as pl
 
 from .blocking import Blocked, BlockingRule, block
 from .cluster import Guarded, guarded_components
-from .compare import COMPARISONS, compare
-from .score import Model, contributions, estimate_u, predict, train
+from .compare import COMPARISONS, CONTEXTS, compare
+from .score import Model, context_levels, contributions, estimate_u, predict, train
 
 
 def _sorted_pair(a: str, b: str) -> pl.Expr:
@@ -219,13 +219,15 @@ def score(
             taught = ~np.isnan(label)
             sessions.append(({k: v[taught] for k, v in levels.items()}, frozenset(),
                              label[taught]))  # fmt: skip
-        model = train(comparisons, sessions, u, levels, len(rows))
+        model = train(comparisons, sessions, u, levels, len(rows),
+                      contexts=CONTEXTS.get(kind, ()), known=label)  # fmt: skip
         weight, probability = predict(model, levels)
         if label is not None:
             probability = np.where(np.isnan(label), probability, label)
         models[kind] = model
         scored.append(subset.with_columns(
             **{f"level_{k}": pl.Series(v) for k, v in levels.items()},
+            **{f"level_{k}": pl.Series(v) for k, v in context_levels(model, levels).items()},
             **{f"weight_{k}": pl.Series(v) for k, v in contributions(model, levels).items()},
             weight=pl.Series(weight), probability=pl.Series(probability),
         ))  # fmt: skip

@@ -4,15 +4,25 @@ u (how often a level occurs among non-matches) comes from random record pairs, w
 all non-matches; m (how often among matches) and the match prior come from expectation-
 maximisation over the candidate pairs, without labels. A null level (-1) is no evidence.
 Disagreement carries weight too: m/u < 1 pushes a pair apart (different birth dates).
+
+Fellegi-Sunter assumes the comparisons are independent among non-matches. Inside a household
+they are not: two records that share a family name and a street address are, when they are
+not one person, twins, a father and son, a couple, and those agree on a birth date or a given
+name far more often than two random people do. A `compare.Context` names such a setting; its
+pairs get their own prior (the share of them that match) and their own u for the other
+comparisons, both estimated by EM over the context's candidate pairs with m held at the
+model's (m describes one person's records, wherever they live). Where no household members
+exist (FEBRL), EM finds almost every context pair a match and the context costs nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import NULL, Comparison
+from .compare import NULL, Comparison, Context
 
 _SMOOTH = 1e-4  # keeps every level possible: no level is proof by itself
 # The weight, in pairs, of a comparison's declared m/u priors: negligible against the hundreds
@@ -22,18 +32,52 @@ PRIOR_PAIRS = 50.0
 
 
 @dataclass(frozen=True)
+class Setting:
+    """A context's estimates: the share of its candidate pairs that match, and u among its
+    non-matches for every comparison the context does not fix."""
+
+    context: Context
+    share: float
+    u: dict[str, np.ndarray]
+    pairs: int
+
+    @property
+    def empty(self) -> bool:
+        """Fewer than one of its pairs is a non-match, by EM's count."""
+        return (1.0 - self.share) * self.pairs < 1.0
+
+
+@dataclass(frozen=True)
 class Model:
     """Estimated parameters for one party type."""
 
     comparisons: tuple[Comparison, ...]
     m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
-    prior: float  # share of candidate pairs that match
+    prior: float  # probability that two random records match
     iterations: int
+    settings: tuple[Setting, ...] = ()
 
     def weights(self) -> dict[str, np.ndarray]:
         """log2(m/u) per comparison level: the evidence each level carries."""
         return {c.name: np.log2(self.m[c.name] / self.u[c.name]) for c in self.comparisons}
+
+    def context_weights(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per context, log2(m/u) per level of each comparison it leaves free."""
+        return {
+            s.context.name: {name: np.log2(self.m[name] / u) for name, u in s.u.items()}
+            for s in self.settings
+        }
+
+    def where(self, levels: dict[str, np.ndarray]) -> list[tuple[Setting, np.ndarray]]:
+        """Each fitted context with the pairs it scores (the first context that holds)."""
+        taken = np.zeros(len(next(iter(levels.values()))), bool)
+        out = []
+        for s in self.settings:
+            mask = s.context.holds(levels) & ~taken
+            taken |= mask
+            out.append((s, mask))
+        return out
 
 
 def _frequencies(
@@ -65,6 +109,10 @@ def _log_likelihood_ratio(levels, comparisons, m, u) -> np.ndarray:
         ratio = np.log2(m[c.name] / u[c.name])
         total[seen] += ratio[lv[seen]]
     return total
+
+
+def _logit(p: float) -> float:
+    return float(np.log2(p / (1 - p)))
 
 
 def _em(
@@ -100,14 +148,21 @@ def _em(
     return m, prior, iterations
 
 
+Session = (
+    tuple[dict[str, np.ndarray], frozenset[str]]
+    | tuple[dict[str, np.ndarray], frozenset[str], np.ndarray | None]
+)
+
+
 def train(
     comparisons: tuple[Comparison, ...],
-    sessions: list[tuple[dict[str, np.ndarray], frozenset[str]]]
-    | list[tuple[dict[str, np.ndarray], frozenset[str], np.ndarray | None]],
+    sessions: list[Session],
     u: dict[str, np.ndarray],
     all_levels: dict[str, np.ndarray],
     n_records: int,
     *,
+    contexts: tuple[Context, ...] = (),
+    known: np.ndarray | None = None,
     max_iterations: int = 50,
     tolerance: float = 1e-5,
 ) -> Model:
@@ -115,18 +170,48 @@ def train(
 
     Each session holds the candidate pairs of one blocking rule and leaves out the comparisons
     that rule forces to agree (they carry no information there); every comparison's m is the
-    mean over the sessions that estimated it. The prior is the probability that two random
+    mean over the sessions that estimated it; a session's third element, where given, holds
+    known posteriors (labels; NaN where unknown). The prior is the probability that two random
     records match: the fixed point of N = sum of match probabilities over all candidate pairs,
-    prior = N / (n(n-1)/2), which holds when blocking finds almost every match.
+    prior = N / (n(n-1)/2), which holds when blocking finds almost every match. Then each of
+    `contexts` is fitted over the pairs of `all_levels` in it (`known`: labels, aligned with
+    `all_levels`).
+
+    With contexts, m is learned twice. The first time, EM in a session blocked on birth date
+    and postcode takes twins for matches (they agree on everything it compares but a name and
+    an email) and learns that matches often differ in their emails. The second time, a
+    session's pairs inside a context take their posterior from the first model's context.
     """
+    model = _train(comparisons, sessions, u, all_levels, n_records, contexts, known,
+                   max_iterations, tolerance)  # fmt: skip
+    if not model.settings:
+        return model
+    refined: list[Session] = []
+    for session in sessions:
+        levels = session[0]
+        n = len(next(iter(levels.values())))
+        labelled = session[2] if len(session) > 2 and session[2] is not None else np.full(n, np.nan)
+        inside = np.zeros(n, bool)
+        for setting in model.settings:
+            inside |= setting.context.holds(levels)
+        posterior = predict(model, levels)[1]
+        refined.append((levels, session[1], np.where(np.isnan(labelled) & inside, posterior,
+                                                     labelled)))  # fmt: skip
+    second = _train(comparisons, refined, u, all_levels, n_records, contexts, known,
+                    max_iterations, tolerance)  # fmt: skip
+    return dataclasses.replace(second, iterations=model.iterations + second.iterations)
+
+
+def _train(comparisons, sessions, u, all_levels, n_records, contexts, known, max_iterations,
+           tolerance) -> Model:  # fmt: skip
     estimates: dict[str, list[np.ndarray]] = {c.name: [] for c in comparisons}
     iterations = 0
     for session in sessions:
         levels, excluded = session[0], session[1]
-        known = session[2] if len(session) > 2 else None
+        labelled = session[2] if len(session) > 2 else None
         used = tuple(c for c in comparisons if c.name not in excluded)
         m, _, it = _em(used, levels, u, max_iterations=max_iterations, tolerance=tolerance,
-                       known=known)  # fmt: skip
+                       known=labelled)  # fmt: skip
         iterations += it
         for name, value in m.items():
             estimates[name].append(value)
@@ -148,22 +233,78 @@ def train(
         if abs(new - matches) < 1e-3 * max(matches, 1.0):
             break
         matches = new
-    return Model(comparisons, m_final, u, prior, iterations)
+    settings = []
+    for context in contexts:
+        mask = context.holds(all_levels)
+        if mask.any():
+            settings.append(_fit(context, comparisons, {k: v[mask] for k, v in all_levels.items()},
+                                 m_final, u, None if known is None else known[mask],
+                                 max_iterations, tolerance))  # fmt: skip
+    return Model(comparisons, m_final, u, prior, iterations, tuple(settings))
+
+
+def _fit(context, comparisons, levels, m, u, known, max_iterations, tolerance) -> Setting:
+    """EM for a context's match share and its u, with m fixed. u starts uninformed and is
+    drawn towards the model's u by `PRIOR_PAIRS` pseudo-pairs, so a context with no
+    non-matches keeps the model's u (and then hardly matters: its share is near 1)."""
+    free = tuple(c for c in comparisons if c.name not in context.fixed)
+    n = len(next(iter(levels.values())))
+    share = 0.5
+    cu = {c.name: np.full(len(c.levels), 1.0 / len(c.levels)) for c in free}
+    for _ in range(max_iterations):
+        odds = _logit(share) + _log_likelihood_ratio(levels, free, m, cu)
+        posterior = 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))
+        if known is not None:
+            posterior = np.where(np.isnan(known), posterior, known)
+        new_share = float(np.clip(posterior.mean(), 0.5 / n, 1 - 0.5 / n))
+        new_u = {c.name: _frequencies(levels[c.name], len(c.levels), 1 - posterior,
+                                      tuple(u[c.name])) for c in free}  # fmt: skip
+        change = max(abs(new_share - share), *(np.abs(new_u[k] - cu[k]).max() for k in cu))
+        share, cu = new_share, new_u
+        if change < tolerance:
+            break
+    return Setting(context, share, cu, n)
+
+
+def _bits(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = {}
+    for name, per_level in model.weights().items():
+        lv = levels[name]
+        out[name] = np.where(lv == NULL, 0.0, per_level[np.maximum(lv, 0)])
+    context_weights = model.context_weights()
+    for setting, mask in model.where(levels):
+        shared = np.full(int(mask.sum()), _logit(setting.share) - _logit(model.prior))
+        if setting.empty:
+            # EM found not one non-match in the context (FEBRL has no households): its share
+            # is only a bound, and there is no dependence to correct, so the fixed comparisons
+            # count as they do anywhere else, never more
+            shared = np.minimum(shared, sum(out[c][mask] for c in setting.context.fixed))
+        out[setting.context.name] = np.zeros(len(mask))
+        out[setting.context.name][mask] = shared
+        for c in setting.context.fixed:
+            out[c][mask] = 0.0
+        for c, per_level in context_weights[setting.context.name].items():
+            lv = levels[c][mask]
+            out[c][mask] = np.where(lv == NULL, 0.0, per_level[np.maximum(lv, 0)])
+    return out
 
 
 def contributions(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Per comparison, the bits each pair's level adds to its match weight (0 for no
-    evidence): the "why" of every decision. They sum, with the prior, to the weight."""
-    out = {}
-    for name, per_level in model.weights().items():
-        lv = levels[name]
-        out[name] = np.where(lv == NULL, 0.0, per_level[np.maximum(lv, 0)]).astype(np.float32)
-    return out
+    evidence): the "why" of every decision. They sum, with the prior, to the weight.
+    A pair in a context gets, under the context's name, what its fixed comparisons add
+    together in that context (they add nothing more themselves), and the context's weights
+    for the rest."""
+    return {name: bits.astype(np.float32) for name, bits in _bits(model, levels).items()}
+
+
+def context_levels(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per context, 0 ("shared") where it scores the pair, else null: explanations name it."""
+    return {s.context.name: np.where(mask, 0, NULL).astype(np.int8)
+            for s, mask in model.where(levels)}  # fmt: skip
 
 
 def predict(model: Model, levels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(match weight in bits, match probability) per pair."""
-    weight = np.log2(model.prior / (1 - model.prior)) + _log_likelihood_ratio(
-        levels, model.comparisons, model.m, model.u
-    )
+    weight = _logit(model.prior) + sum(_bits(model, levels).values())
     return weight, 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))

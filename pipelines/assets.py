@@ -281,7 +281,8 @@ def _entity_assets(
     @dg.asset(key=dg.AssetKey(["scored", entity]), deps=[candidate_pairs.key],
               kinds={"polars", "parquet"},
               description="Fellegi-Sunter comparison levels, match weight and probability per "
-              "candidate pair; m/u estimated by EM.", **common)  # fmt: skip
+              "candidate pair; m/u estimated by EM, and per context (a household) its own "
+              "match share and u.", **common)  # fmt: skip
     def scored(warehouse: WarehouseResource) -> dg.MaterializeResult:
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
         pairs = pl.read_parquet(warehouse.intermediate("candidates", entity))
@@ -298,6 +299,11 @@ def _entity_assets(
             for name, values in model.weights().items()
             for i, w in enumerate(values)
         ])  # fmt: skip
+        contexts = pl.DataFrame([
+            {"kind": kind, "context": s.context.name, "pairs": s.pairs,
+             "match_share": round(s.share, 4)}
+            for kind, model in models.items() for s in model.settings
+        ])  # fmt: skip
         above = (
             int((result["probability"] >= match_settings.threshold).sum()) if result.height else 0
         )
@@ -308,6 +314,7 @@ def _entity_assets(
             "labelled_pairs": labels.height if labels is not None else 0,
             "labels_naming_unknown_records": unknown,
             "match_weights": dg.MetadataValue.md(markdown(weights)) if weights.height else "",
+            "contexts": dg.MetadataValue.md(markdown(contexts)) if contexts.height else "",
         })  # fmt: skip
 
     @dg.asset(key=dg.AssetKey(["clusters", entity]), deps=[scored.key],

@@ -352,3 +352,97 @@ def test_labels_decide_their_pairs_and_teach_the_model() -> None:
 
 def candidates_for(people: pl.DataFrame) -> pl.DataFrame:
     return candidates(people, Settings()).pairs
+
+
+def _household_data(twins: int, rng: np.random.Generator, agree: float = 0.9):
+    """Candidate pairs of 4 comparisons (0 no, 1 yes): 3,000 matches (agreeing on birth, given
+    name and email with probability `agree`), 3,000 strangers and `twins` pairs that share a
+    home and a birthday but neither a given name nor an email."""
+    from matching.compare import Comparison
+
+    names = ("home", "birth", "given", "mail")
+    comps = tuple(Comparison(n, ("no", "yes")) for n in names)
+
+    def draw(n, *shares):
+        return {k: (rng.random(n) < p).astype(np.int8) for k, p in zip(names, shares)}
+
+    parts = [draw(3_000, 0.8, agree, agree, agree), draw(3_000, 0.0, 0.01, 0.05, 0.0),
+             draw(twins, 1, 1, 0, 0)]  # fmt: skip
+    levels = {k: np.concatenate([p[k] for p in parts]) for k in names}
+    strangers = draw(1_000_000, 0.0001, 0.001, 0.01, 0.0001)
+    return comps, levels, estimate_u(comps, strangers)
+
+
+def _sessions(levels):
+    """As the pipeline trains: one session of the pairs sharing an email, which alone teaches
+    the given name, and one of the pairs sharing a birthday (and a household's twins)."""
+    mail, birth = levels["mail"] == 1, levels["birth"] == 1
+    return [({k: v[mail] for k, v in levels.items()}, frozenset({"mail"})),
+            ({k: v[birth] for k, v in levels.items()}, frozenset({"birth", "given"}))]  # fmt: skip
+
+
+def test_a_household_context_learns_that_twins_share_a_birthday() -> None:
+    import dataclasses
+
+    from matching.compare import Context
+    from matching.score import contributions
+
+    household = Context("household", (("home", 1),))
+    comps, levels, u = _household_data(300, np.random.default_rng(1))
+    model = train(comps, _sessions(levels), u, levels, n_records=1_500, contexts=(household,))
+    # Independence takes the twins in the birthday session for matches and learns that one
+    # match in seven has another email; the second round, which takes their posterior from
+    # the household, learns the true one in ten.
+    first = train(comps, _sessions(levels), u, levels, n_records=1_500)
+    assert first.m["mail"][0] > 0.13
+    assert model.m["mail"][0] == pytest.approx(0.1, abs=0.015)
+    (setting,) = model.settings
+    in_home = levels["home"] == 1
+    assert setting.pairs == int(in_home.sum())
+    # 2,400-odd matches and 300 twins share a home: a share of about 0.89 match
+    expected = (in_home[:3_000].sum()) / in_home.sum()
+    assert setting.share == pytest.approx(expected, abs=0.02)
+    assert setting.u["birth"][1] > 0.75  # strangers share a birthday 1 in 1,000; twins always
+    twin = {"home": [1], "birth": [1], "given": [0], "mail": [-1]}
+    twin = {k: np.array(v) for k, v in twin.items()}
+    _, p_context = predict(model, twin)
+    _, p_independent = predict(dataclasses.replace(model, settings=()), twin)
+    # by hand: 0.89 x m(birth) 0.9 x m(other name) 0.1 against 0.11 x u 0.86 x u 1.0: 0.46
+    assert p_context[0] == pytest.approx(0.46, abs=0.1)
+    assert p_independent[0] > 0.9  # independence: a shared home and birthday outweigh the name
+    # a match in the household still matches, and the "why" sums to the weight
+    match = {"home": [1, 0], "birth": [1, 1], "given": [1, 1], "mail": [-1, -1]}
+    match = {k: np.array(v) for k, v in match.items()}
+    weight, probability = predict(model, match)
+    assert probability[0] > 0.99
+    bits = contributions(model, match)
+    total = np.log2(model.prior / (1 - model.prior)) + sum(bits.values())
+    assert np.allclose(total, weight, atol=1e-3)
+    assert bits["home"][0] == 0.0 and bits["household"][0] > 0 and bits["household"][1] == 0
+
+
+def test_a_household_context_without_household_members_costs_nothing() -> None:
+    # FEBRL: no twins, so every pair sharing a home is one person, whatever its given name
+    import dataclasses
+
+    from matching.compare import Context
+
+    comps, levels, u = _household_data(0, np.random.default_rng(2), agree=0.99)
+    model = train(comps, _sessions(levels), u, levels, n_records=1_500,
+                  contexts=(Context("household", (("home", 1),)),))  # fmt: skip
+    assert model.settings[0].share > 0.995
+    pairs = {"home": [1, 1, 1], "birth": [1, 0, 1], "given": [0, 1, 1], "mail": [1, -1, 1]}
+    pairs = {k: np.array(v) for k, v in pairs.items()}
+    weight, probability = predict(model, pairs)
+    independent, _ = predict(dataclasses.replace(model, settings=()), pairs)
+    assert np.allclose(weight, independent, atol=1.0) and probability[0] > 0.99  # within a bit
+
+
+def test_contexts_hold_from_their_lowest_levels_and_never_on_nulls() -> None:
+    from matching.compare import CONTEXTS
+
+    household, shared_line = CONTEXTS["person"]
+    levels = {"name_family": np.array([3, 2, 1, 3, -1]), "address": np.array([1, 3, 3, -1, 3]),
+              "phone": np.array([-1, 1, 1, 1, 1])}  # fmt: skip
+    assert household.holds(levels).tolist() == [True, True, False, False, False]
+    assert shared_line.holds(levels).tolist() == [False, True, False, True, False]
