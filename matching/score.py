@@ -115,32 +115,61 @@ def _logit(p: float) -> float:
     return float(np.log2(p / (1 - p)))
 
 
+@dataclass(frozen=True)
+class _Patterns:
+    """The distinct comparison vectors of a set of pairs, each with how many pairs share it:
+    EM over 300,000 candidate pairs is EM over a few thousand weighted patterns, with the
+    same estimates in a fraction of the time."""
+
+    levels: dict[str, np.ndarray]
+    counts: np.ndarray
+    known: np.ndarray | None  # a known posterior (a label) is part of a pattern
+
+    @property
+    def total(self) -> float:
+        return float(self.counts.sum())
+
+
+def _patterns(levels: dict[str, np.ndarray], known: np.ndarray | None = None) -> _Patterns:
+    names = sorted(levels)
+    assert len(names) <= 13, "a pattern key holds 3 bits per comparison and 22 for `known`"
+    key = np.zeros(len(levels[names[0]]), np.int64)
+    for name in names:  # levels run from -1 (null) to at most 6
+        key = key * 8 + (levels[name].astype(np.int64) + 1)
+    if known is not None:
+        code = np.where(np.isnan(known), 0, 1 + np.round(np.nan_to_num(known) * 2**20))
+        key = key * (2**21 + 2) + code.astype(np.int64)
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    return _Patterns({k: v[first] for k, v in levels.items()}, counts.astype(np.float64),
+                     None if known is None else known[first])  # fmt: skip
+
+
 def _em(
     comparisons: tuple[Comparison, ...],
-    levels: dict[str, np.ndarray],
+    patterns: _Patterns,
     u: dict[str, np.ndarray],
     *,
     max_iterations: int,
     tolerance: float,
-    known: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], float, int]:
-    """EM for m and the candidate-pair prior with u fixed, over `comparisons` only. Where
-    `known` holds 1 or 0 (a labelled pair), that is the pair's posterior, not EM's guess."""
+    """EM for m and the candidate-pair prior with u fixed, over `comparisons` only. Where a
+    pattern's known posterior is set (a labelled pair), that is its posterior, not EM's guess."""
     prior = 0.5
     m = {}
     for c in comparisons:  # start from the prior, or "agreement is likelier among matches"
         start = np.asarray(c.m_prior) if c.m_prior else np.linspace(1.0, 4.0, len(c.levels)) ** 2
         m[c.name] = start / start.sum()
+    levels, counts, known = patterns.levels, patterns.counts, patterns.known
     iterations = 0
     while iterations < max_iterations:
         iterations += 1
-        odds = np.log2(prior / (1 - prior)) + _log_likelihood_ratio(levels, comparisons, m, u)
+        odds = _logit(prior) + _log_likelihood_ratio(levels, comparisons, m, u)
         posterior = 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))
         if known is not None:
             posterior = np.where(np.isnan(known), posterior, known)
-        new_prior = float(np.clip(posterior.mean(), 1e-4, 0.99))
-        new_m = {c.name: _frequencies(levels[c.name], len(c.levels), posterior, c.m_prior)
-                 for c in comparisons}  # fmt: skip
+        new_prior = float(np.clip((counts * posterior).sum() / patterns.total, 1e-4, 0.99))
+        new_m = {c.name: _frequencies(levels[c.name], len(c.levels), counts * posterior,
+                                      c.m_prior) for c in comparisons}  # fmt: skip
         change = max(abs(new_prior - prior), *(np.abs(new_m[k] - m[k]).max() for k in m))
         m, prior = new_m, new_prior
         if change < tolerance:
@@ -210,26 +239,27 @@ def _train(comparisons, sessions, u, all_levels, n_records, contexts, known, max
         levels, excluded = session[0], session[1]
         labelled = session[2] if len(session) > 2 else None
         used = tuple(c for c in comparisons if c.name not in excluded)
-        m, _, it = _em(used, levels, u, max_iterations=max_iterations, tolerance=tolerance,
-                       known=labelled)  # fmt: skip
+        m, _, it = _em(used, _patterns(levels, labelled), u, max_iterations=max_iterations,
+                       tolerance=tolerance)  # fmt: skip
         iterations += it
         for name, value in m.items():
             estimates[name].append(value)
+    every = _patterns(all_levels)
     missing = tuple(c for c in comparisons if not estimates[c.name])
     if missing:  # no blocking rule's pairs left these free: estimate them over every pair
-        m, _, it = _em(comparisons, all_levels, u, max_iterations=max_iterations,
+        m, _, it = _em(comparisons, every, u, max_iterations=max_iterations,
                        tolerance=tolerance)  # fmt: skip
         iterations += it
         for c in missing:
             estimates[c.name].append(m[c.name])
     m_final = {name: np.mean(values, axis=0) for name, values in estimates.items()}
     all_pairs = n_records * (n_records - 1) / 2
-    llr = _log_likelihood_ratio(all_levels, comparisons, m_final, u)
+    llr = _log_likelihood_ratio(every.levels, comparisons, m_final, u)
     matches = float(n_records) / 2  # start: every record has one duplicate
     for _ in range(100):
         prior = min(max(matches / all_pairs, 1e-12), 0.5)
         odds = np.log2(prior / (1 - prior)) + llr
-        new = float((1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))).sum())
+        new = float((every.counts / (1.0 + np.exp2(-np.clip(odds, -60, 60)))).sum())
         if abs(new - matches) < 1e-3 * max(matches, 1.0):
             break
         matches = new
@@ -237,18 +267,19 @@ def _train(comparisons, sessions, u, all_levels, n_records, contexts, known, max
     for context in contexts:
         mask = context.holds(all_levels)
         if mask.any():
-            settings.append(_fit(context, comparisons, {k: v[mask] for k, v in all_levels.items()},
-                                 m_final, u, None if known is None else known[mask],
-                                 max_iterations, tolerance))  # fmt: skip
+            inside = _patterns({k: v[mask] for k, v in all_levels.items()},
+                               None if known is None else known[mask])
+            settings.append(_fit(context, comparisons, inside, m_final, u, max_iterations,
+                                 tolerance))  # fmt: skip
     return Model(comparisons, m_final, u, prior, iterations, tuple(settings))
 
 
-def _fit(context, comparisons, levels, m, u, known, max_iterations, tolerance) -> Setting:
+def _fit(context, comparisons, patterns: _Patterns, m, u, max_iterations, tolerance) -> Setting:
     """EM for a context's match share and its u, with m fixed. u starts uninformed and is
     drawn towards the model's u by `PRIOR_PAIRS` pseudo-pairs, so a context with no
     non-matches keeps the model's u (and then hardly matters: its share is near 1)."""
     free = tuple(c for c in comparisons if c.name not in context.fixed)
-    n = len(next(iter(levels.values())))
+    levels, counts, known, n = patterns.levels, patterns.counts, patterns.known, patterns.total
     share = 0.5
     cu = {c.name: np.full(len(c.levels), 1.0 / len(c.levels)) for c in free}
     for _ in range(max_iterations):
@@ -256,14 +287,14 @@ def _fit(context, comparisons, levels, m, u, known, max_iterations, tolerance) -
         posterior = 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))
         if known is not None:
             posterior = np.where(np.isnan(known), posterior, known)
-        new_share = float(np.clip(posterior.mean(), 0.5 / n, 1 - 0.5 / n))
-        new_u = {c.name: _frequencies(levels[c.name], len(c.levels), 1 - posterior,
+        new_share = float(np.clip((counts * posterior).sum() / n, 0.5 / n, 1 - 0.5 / n))
+        new_u = {c.name: _frequencies(levels[c.name], len(c.levels), counts * (1 - posterior),
                                       tuple(u[c.name])) for c in free}  # fmt: skip
         change = max(abs(new_share - share), *(np.abs(new_u[k] - cu[k]).max() for k in cu))
         share, cu = new_share, new_u
         if change < tolerance:
             break
-    return Setting(context, share, cu, n)
+    return Setting(context, share, cu, int(n))
 
 
 def _bits(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
