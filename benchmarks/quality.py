@@ -3,8 +3,9 @@
 Each dataset runs the pipeline as its own process from an empty warehouse, then Splink (DuckDB
 backend) in this process, and scores both with `matching.evaluate` against the same truth:
 
-- ``febrl3``: FEBRL dataset3, deduplicated (Splink configured as its FEBRL3 tutorial does,
-  plus address and suburb; it must reach F1 >= 0.998 for the configuration to count as fair);
+- ``febrl1``, ``febrl2``, ``febrl3``: FEBRL datasets 1-3, each deduplicated (Splink
+  configured as its FEBRL3 tutorial does, plus address and suburb; it must reach F1 >= 0.998 on
+  dataset3 for the configuration to count as fair);
 - ``febrl4``: FEBRL dataset4a and 4b linked (Splink ``link_only``);
 - ``sample`` (the committed sample, the repository's project) or ``generated:DIR`` (a folder
   `mdm generate` wrote), customers. Splink gets the *same canonical
@@ -13,7 +14,7 @@ backend) in this process, and scores both with `matching.evaluate` against the s
 
 Usage (prints a markdown table; commit it to benchmarks/RESULTS.md with the date)::
 
-    .venv/bin/python benchmarks/quality.py febrl3 febrl4 sample generated:/tmp/p10
+    .venv/bin/python benchmarks/quality.py febrl1 febrl2 febrl3 febrl4 sample generated:/tmp/p10
 """
 
 from __future__ import annotations
@@ -184,12 +185,12 @@ def _row(dataset: str, tool: str, result: Evaluation, wall: float) -> str:
 
 
 def run(dataset: str) -> list[str]:
-    if dataset in ("febrl3", "febrl4"):
+    if dataset in ("febrl1", "febrl2", "febrl3", "febrl4"):
         project = ROOT / "benchmarks" / dataset
         truth = project / "truth" / "truth_customer.csv"
         ours, wall, _ = _pipeline(project, truth)
         data = project / "data"
-        files = {"febrl": data / "dataset3.csv"}
+        files = {"febrl": data / f"dataset{dataset[-1]}.csv"}
         if dataset == "febrl4":
             files = {"febrl_a": data / "dataset4a.csv", "febrl_b": data / "dataset4b.csv"}
         theirs, their_wall = splink_febrl(files, truth)
@@ -200,7 +201,7 @@ def run(dataset: str) -> list[str]:
         ours, wall, staged = _pipeline(project, truth)
         theirs, their_wall = splink_customers(staged, truth)
     else:
-        raise SystemExit(f"unknown dataset {dataset!r}: febrl3, febrl4, sample or generated:DIR")
+        raise SystemExit(f"unknown dataset {dataset!r}: febrl1 .. febrl4, sample or generated:DIR")
     return [_row(dataset, "pipeline (whole run)", ours, wall),
             _row(dataset, "Splink 5 (matching only)", theirs, their_wall)]  # fmt: skip
 

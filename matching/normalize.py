@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
+import jellyfish
 import numpy as np
 import phonenumbers
 import polars as pl
@@ -40,6 +41,15 @@ def transliterate(series: pl.Series) -> pl.Series:
         return folded
     table = dict(zip(rest.to_list(), [anyascii(v).lower() for v in rest.to_list()], strict=True))
     return folded.replace(table)
+
+
+def sounds(series: pl.Series) -> pl.Series:
+    """Metaphone key of each (ASCII, lower-case) name, computed once per distinct name: "smith"
+    and "smyth" -> "SM0", "mueller" and "muller" -> "MLR". A blocking key: names a typo or a
+    spelling apart still meet."""
+    distinct = series.drop_nulls().unique().to_list()
+    table = {v: jellyfish.metaphone(v) or None for v in distinct}
+    return series.replace_strict(table, default=None, return_dtype=pl.String)
 
 
 def words(col: pl.Expr) -> pl.Expr:

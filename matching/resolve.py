@@ -15,7 +15,8 @@ import polars as pl
 
 from .blocking import Blocked, BlockingRule, block
 from .cluster import Guarded, guarded_components
-from .compare import COMPARISONS, CONTEXTS, compare
+from . import normalize as norm
+from .compare import COMPARISONS, CONTEXTS, compare, term_frequencies
 from .score import Model, context_levels, contributions, estimate_u, predict, train
 
 
@@ -23,6 +24,10 @@ def _sorted_pair(a: str, b: str) -> pl.Expr:
     lo = pl.min_horizontal(pl.col(a), pl.col(b))
     hi = pl.max_horizontal(pl.col(a), pl.col(b))
     return pl.concat_str([lo, hi], separator=" ")
+
+
+def _sound(column: str) -> pl.Expr:
+    return pl.col(column).map_batches(norm.sounds, return_dtype=pl.String)
 
 
 # The comparisons each blocking rule forces to agree: left out of that rule's training session.
@@ -43,6 +48,7 @@ FORCED: dict[str, frozenset[str]] = {
     "birth_address": frozenset({"birth_date", "address"}),
     "address_city": frozenset({"address", "city"}),
     "given_address": frozenset({"name_given", "address"}),
+    "sounds": frozenset(),
     "customer": frozenset({"customer"}),
     "customer_label": frozenset({"customer", "label"}),
     "iban": frozenset({"iban"}),
@@ -83,6 +89,8 @@ BLOCKING: dict[str, list[BlockingRule]] = {
         # a postcode typo must not hide a shared street address
         BlockingRule("address_city", (pl.col("m_address"), pl.col("m_city"))),
         BlockingRule("given_address", (pl.col("m_given"), pl.col("m_address"))),
+        # both names misspelt ("Jon Smyth" / "John Smith") and nothing else shared exactly
+        BlockingRule("sounds", (_sound("m_given"), _sound("m_family"))),
     ],
     "organization": [
         BlockingRule("email", (pl.col("m_email"),)),
@@ -221,14 +229,15 @@ def score(
                              label[taught]))  # fmt: skip
         model = train(comparisons, sessions, u, levels, len(rows),
                       contexts=CONTEXTS.get(kind, ()), known=label)  # fmt: skip
-        weight, probability = predict(model, levels)
+        tf = term_frequencies(records, rows, left, right, kind)
+        weight, probability = predict(model, levels, tf)
         if label is not None:
             probability = np.where(np.isnan(label), probability, label)
         models[kind] = model
         scored.append(subset.with_columns(
             **{f"level_{k}": pl.Series(v) for k, v in levels.items()},
             **{f"level_{k}": pl.Series(v) for k, v in context_levels(model, levels).items()},
-            **{f"weight_{k}": pl.Series(v) for k, v in contributions(model, levels).items()},
+            **{f"weight_{k}": pl.Series(v) for k, v in contributions(model, levels, tf).items()},
             weight=pl.Series(weight), probability=pl.Series(probability),
         ))  # fmt: skip
     return (pl.concat(scored, how="diagonal_relaxed") if scored else pairs), models

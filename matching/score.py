@@ -9,10 +9,14 @@ Fellegi-Sunter assumes the comparisons are independent among non-matches. Inside
 they are not: two records that share a family name and a street address are, when they are
 not one person, twins, a father and son, a couple, and those agree on a birth date or a given
 name far more often than two random people do. A `compare.Context` names such a setting; its
-pairs get their own prior (the share of them that match) and their own u for the other
-comparisons, both estimated by EM over the context's candidate pairs with m held at the
-model's (m describes one person's records, wherever they live). Where no household members
-exist (FEBRL), EM finds almost every context pair a match and the context costs nothing.
+pairs get their own prior (the share of them that match) and their own m and u for the other
+comparisons, estimated by EM over the context's candidate pairs, starting from (and drawn
+towards) the model's. Where no household members exist (FEBRL), EM finds every context pair a
+match and the context adds nothing: the comparisons it fixes count as anywhere else.
+
+Exact agreement on a value is weighed by how rare the value is (`compare.TERM_FREQUENCY`):
+u of the exact level becomes the value's share of the records, so "Zielinski" says more than
+"Smith", and an email shared by two of two million records more than by two of two thousand.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import NULL, Comparison, Context
+from .compare import NULL, Comparison, Context, TermFrequencies
 
 _SMOOTH = 1e-4  # keeps every level possible: no level is proof by itself
 # The weight, in pairs, of a comparison's declared m/u priors: negligible against the hundreds
@@ -33,11 +37,12 @@ PRIOR_PAIRS = 50.0
 
 @dataclass(frozen=True)
 class Setting:
-    """A context's estimates: the share of its candidate pairs that match, and u among its
-    non-matches for every comparison the context does not fix."""
+    """A context's estimates: the share of its candidate pairs that match, and m and u among
+    its matches and non-matches for every comparison the context does not fix."""
 
     context: Context
     share: float
+    m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
     pairs: int
 
@@ -65,7 +70,7 @@ class Model:
     def context_weights(self) -> dict[str, dict[str, np.ndarray]]:
         """Per context, log2(m/u) per level of each comparison it leaves free."""
         return {
-            s.context.name: {name: np.log2(self.m[name] / u) for name, u in s.u.items()}
+            s.context.name: {name: np.log2(s.m[name] / u) for name, u in s.u.items()}
             for s in self.settings
         }
 
@@ -275,33 +280,49 @@ def _train(comparisons, sessions, u, all_levels, n_records, contexts, known, max
 
 
 def _fit(context, comparisons, patterns: _Patterns, m, u, max_iterations, tolerance) -> Setting:
-    """EM for a context's match share and its u, with m fixed. u starts uninformed and is
-    drawn towards the model's u by `PRIOR_PAIRS` pseudo-pairs, so a context with no
-    non-matches keeps the model's u (and then hardly matters: its share is near 1)."""
+    """EM for a context's match share, m and u. m starts at the model's and u uninformed, and
+    each is drawn towards the model's by `PRIOR_PAIRS` pseudo-pairs. m is free too: with m
+    fixed, matches that differ from the model's m in a context (FEBRL's households) are
+    better explained by a "non-match" class that imitates them, and EM finds one."""
     free = tuple(c for c in comparisons if c.name not in context.fixed)
     levels, counts, known, n = patterns.levels, patterns.counts, patterns.known, patterns.total
     share = 0.5
+    cm = {c.name: m[c.name] for c in free}
     cu = {c.name: np.full(len(c.levels), 1.0 / len(c.levels)) for c in free}
     for _ in range(max_iterations):
-        odds = _logit(share) + _log_likelihood_ratio(levels, free, m, cu)
+        odds = _logit(share) + _log_likelihood_ratio(levels, free, cm, cu)
         posterior = 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))
         if known is not None:
             posterior = np.where(np.isnan(known), posterior, known)
         new_share = float(np.clip((counts * posterior).sum() / n, 0.5 / n, 1 - 0.5 / n))
+        new_m = {c.name: _frequencies(levels[c.name], len(c.levels), counts * posterior,
+                                      tuple(m[c.name])) for c in free}  # fmt: skip
         new_u = {c.name: _frequencies(levels[c.name], len(c.levels), counts * (1 - posterior),
                                       tuple(u[c.name])) for c in free}  # fmt: skip
-        change = max(abs(new_share - share), *(np.abs(new_u[k] - cu[k]).max() for k in cu))
-        share, cu = new_share, new_u
+        change = max(abs(new_share - share), *(np.abs(new_u[k] - cu[k]).max() for k in cu),
+                     *(np.abs(new_m[k] - cm[k]).max() for k in cm))  # fmt: skip
+        share, cm, cu = new_share, new_m, new_u
         if change < tolerance:
             break
-    return Setting(context, share, cu, int(n))
+    return Setting(context, share, cm, cu, int(n))
 
 
-def _bits(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _bits(
+    model: Model, levels: dict[str, np.ndarray], tf: TermFrequencies | None = None
+) -> dict[str, np.ndarray]:
     out = {}
     for name, per_level in model.weights().items():
         lv = levels[name]
         out[name] = np.where(lv == NULL, 0.0, per_level[np.maximum(lv, 0)])
+    for name, count in (tf.counts if tf else {}).items():
+        # Exact agreement on a value: u is the value's share of the records, not how often
+        # any value agrees. The share is drawn towards the level's u by PRIOR_PAIRS
+        # pseudo-records, so in a source of five accounts a customer holding three of them
+        # still counts as a shared customer.
+        top = len(model.m[name]) - 1
+        exact = (levels[name] == top) & ~np.isnan(count)
+        share = (count[exact] + PRIOR_PAIRS * model.u[name][top]) / (tf.records + PRIOR_PAIRS)
+        out[name][exact] = np.log2(model.m[name][top] / share)
     context_weights = model.context_weights()
     for setting, mask in model.where(levels):
         shared = np.full(int(mask.sum()), _logit(setting.share) - _logit(model.prior))
@@ -320,13 +341,16 @@ def _bits(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def contributions(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def contributions(
+    model: Model, levels: dict[str, np.ndarray], tf: TermFrequencies | None = None
+) -> dict[str, np.ndarray]:
     """Per comparison, the bits each pair's level adds to its match weight (0 for no
     evidence): the "why" of every decision. They sum, with the prior, to the weight.
     A pair in a context gets, under the context's name, what its fixed comparisons add
     together in that context (they add nothing more themselves), and the context's weights
-    for the rest."""
-    return {name: bits.astype(np.float32) for name, bits in _bits(model, levels).items()}
+    for the rest. `tf` (`compare.term_frequencies`) weighs exact agreement on a value by how
+    rare the value is, outside contexts."""
+    return {name: bits.astype(np.float32) for name, bits in _bits(model, levels, tf).items()}
 
 
 def context_levels(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -335,7 +359,9 @@ def context_levels(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.
             for s, mask in model.where(levels)}  # fmt: skip
 
 
-def predict(model: Model, levels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(match weight in bits, match probability) per pair."""
-    weight = _logit(model.prior) + sum(_bits(model, levels).values())
+def predict(
+    model: Model, levels: dict[str, np.ndarray], tf: TermFrequencies | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(match weight in bits, match probability) per pair (`tf`: as for `contributions`)."""
+    weight = _logit(model.prior) + sum(_bits(model, levels, tf).values())
     return weight, 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))

@@ -99,12 +99,14 @@ def test_febrl4_links_its_two_files_with_f1_at_least_0995(tmp_path: Path) -> Non
     assert result.largest_cluster == 2  # one original and its one duplicate, never more
 
 
-@pytest.mark.parametrize(("project", "records", "entities", "systems"), [
-    (PROJECT, 5_000, 2_000, {"febrl"}),
-    (PROJECT4, 10_000, 5_000, {"febrl_a", "febrl_b"}),
+@pytest.mark.parametrize(("project", "records", "entities", "systems", "entity"), [
+    (ROOT / "benchmarks" / "febrl1", 1_000, 500, {"febrl"}, "52"),
+    (ROOT / "benchmarks" / "febrl2", 5_000, 4_000, {"febrl"}, "552"),
+    (PROJECT, 5_000, 2_000, {"febrl"}, "552"),
+    (PROJECT4, 10_000, 5_000, {"febrl_a", "febrl_b"}, "552"),
 ])  # fmt: skip
 def test_truth_file_is_what_febrl_truth_derives_from_rec_id(
-    project: Path, records: int, entities: int, systems: set[str]
+    project: Path, records: int, entities: int, systems: set[str], entity: str
 ) -> None:
     script = ROOT / "benchmarks" / "febrl_truth.py"
     check = subprocess.run([sys.executable, str(script), str(project), "--check"],
@@ -114,8 +116,8 @@ def test_truth_file_is_what_febrl_truth_derives_from_rec_id(
     assert truth.columns == ["source_system", "source_key", "entity_id"]
     assert truth.height == records and truth["entity_id"].n_unique() == entities
     assert set(truth["source_system"]) == systems
-    org = truth.filter(pl.col("source_key").str.contains(r"^rec-552-org$"))["entity_id"].item()
-    assert org == "552"
+    org = truth.filter(pl.col("source_key") == f"rec-{entity}-org")["entity_id"].item()
+    assert org == entity
 
 
 def test_contract_onboards_febrl_without_code() -> None:

@@ -392,10 +392,10 @@ def test_a_household_context_learns_that_twins_share_a_birthday() -> None:
     model = train(comps, _sessions(levels), u, levels, n_records=1_500, contexts=(household,))
     # Independence takes the twins in the birthday session for matches and learns that one
     # match in seven has another email; the second round, which takes their posterior from
-    # the household, learns the true one in ten.
+    # the household, learns about the true one in ten.
     first = train(comps, _sessions(levels), u, levels, n_records=1_500)
     assert first.m["mail"][0] > 0.13
-    assert model.m["mail"][0] == pytest.approx(0.1, abs=0.015)
+    assert model.m["mail"][0] == pytest.approx(0.1, abs=0.025)
     (setting,) = model.settings
     in_home = levels["home"] == 1
     assert setting.pairs == int(in_home.sum())
@@ -444,5 +444,50 @@ def test_contexts_hold_from_their_lowest_levels_and_never_on_nulls() -> None:
     household, shared_line = CONTEXTS["person"]
     levels = {"name_family": np.array([3, 2, 1, 3, -1]), "address": np.array([1, 3, 3, -1, 3]),
               "phone": np.array([-1, 1, 1, 1, 1])}  # fmt: skip
-    assert household.holds(levels).tolist() == [True, True, False, False, False]
-    assert shared_line.holds(levels).tolist() == [False, True, False, True, False]
+    assert household.holds(levels).tolist() == [True, True, True, False, False]
+    assert shared_line.holds(levels).tolist() == [False, True, True, True, False]
+
+
+def test_term_frequencies_by_hand() -> None:
+    from matching.compare import term_frequencies
+
+    # the five persons' records (row 2 is an organisation, outside the counts); "smith" is
+    # held by 4 of 5, "jones" by 1, "j@x.com" by 2
+    people = PEOPLE.with_columns(party_type=pl.Series(["person"] * 2 + ["organization"]
+                                                      + ["person"] * 3))  # fmt: skip
+    rows = np.array([0, 1, 3, 4, 5])
+    left, right = np.array([0, 0, 0, 3]), np.array([1, 4, 3, 5])
+    tf = term_frequencies(people, rows, left, right, "person")
+    assert tf.records == 5
+    family, email = tf.counts["name_family"], tf.counts["email"]
+    assert family[:2].tolist() == [4, 4]  # smith = smith
+    assert np.isnan(family[2]) and np.isnan(family[3])  # the names differ
+    assert email[0] == 2 and np.isnan(email[1])  # j@x.com twice; j@x.com against z@x.com
+    assert np.isnan(email[3])  # a null is no value to count
+
+
+def test_a_rare_shared_value_weighs_more_than_a_common_one() -> None:
+    from matching.compare import Comparison, TermFrequencies
+    from matching.score import PRIOR_PAIRS, contributions
+
+    comps = (Comparison("family", ("else", "exact")),)
+    model = Model(comps, {"family": np.array([0.1, 0.9])}, {"family": np.array([0.99, 0.01])},
+                  prior=0.001, iterations=0)  # fmt: skip
+    levels = {"family": np.array([1, 1, 1, 0])}
+    n = 1_000_000  # "smith" on 100,000 records, "zielinski" on 10; no counts: -, -
+    tf = TermFrequencies({"family": np.array([100_000, 10, np.nan, np.nan])}, n)
+    bits = contributions(model, levels, tf)["family"]
+
+    def share(count):  # drawn towards u by PRIOR_PAIRS pseudo-records
+        return (count + PRIOR_PAIRS * 0.01) / (n + PRIOR_PAIRS)
+
+    # log2(m / the value's share), and log2(m / u) where no count applies
+    assert bits.tolist() == pytest.approx([np.log2(0.9 / share(100_000)),
+                                           np.log2(0.9 / share(10)), np.log2(90),
+                                           np.log2(0.1 / 0.99)], rel=1e-5)  # fmt: skip
+    assert bits[1] - bits[0] > 13  # ~ log2(100,000 / 10.5)
+    weight, _ = predict(model, levels, tf)
+    assert weight[1] - weight[0] == pytest.approx(bits[1] - bits[0], rel=1e-5)
+    # a source of five records: a value on three of them is not "common", it is the prior's
+    small = contributions(model, levels, TermFrequencies({"family": np.array([3.0] * 4)}, 5))
+    assert small["family"][0] > np.log2(0.9 / 0.07)

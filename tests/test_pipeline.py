@@ -299,7 +299,7 @@ def test_the_review_queue_holds_the_pairs_between_the_thresholds(warehouse: Path
     first = queue.filter(pl.col("entity") == "customer").row(0, named=True)
     parts = first["reasons"].split("; ")
     bits = [float(p.rsplit(" ", 1)[1]) for p in parts]
-    assert len(parts) == 4 and bits == sorted(bits, key=abs, reverse=True)
+    assert 1 <= len(parts) <= 4 and bits == sorted(bits, key=abs, reverse=True)
 
 
 def test_every_scored_pair_carries_the_bits_of_each_comparison(warehouse: Path) -> None:
