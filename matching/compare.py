@@ -52,7 +52,9 @@ PERSON = (
 )
 ORGANIZATION = (
     Comparison("organization", ("else", "similar", "close", "exact")),
-    Comparison("tax_id", ("different", "exact")),
+    # "different": both numbers pass their check digits (two registered companies); "unchecked":
+    # one fails (a typo) or has no known check
+    Comparison("tax_id", ("different", "unchecked", "exact")),
     Comparison("email", ("different", "typo", "exact")),
     Comparison("phone", ("different", "exact")),
     Comparison("postcode", ("different", "area", "exact")),
@@ -252,6 +254,17 @@ def _token_levels(records, column, left, right, cuts) -> np.ndarray:
     return _levels(sim, _exact(a, b), cuts, _nulls(a, b))
 
 
+def _vat_levels(records, left, right) -> np.ndarray:
+    a, b = _sides(records, "m_tax_id", left, right)
+    level = np.where(_exact(a, b), 2, 0).astype(np.int8)
+    differ = np.flatnonzero(level == 0)
+    valid = norm.vat_valid(pl.concat([a.gather(differ), b.gather(differ)])).to_numpy()
+    both = (valid[: len(differ)] == True) & (valid[len(differ) :] == True)  # noqa: E712 (nulls)
+    level[differ[~both]] = 1
+    level[_nulls(a, b)] = NULL
+    return level
+
+
 def _generation(records, left, right) -> np.ndarray:
     # only a stated generation on both sides is evidence: "Jr" vs "Sr" pushes apart
     return _exact_level(records, "m_generation", left, right)
@@ -349,7 +362,7 @@ def compare(
         out["tax_id"] = _edit_levels(records, "m_tax_id", left, right)
     else:
         out["organization"] = _token_levels(records, "m_organization", left, right, (0.70, 0.88))
-        out["tax_id"] = _exact_level(records, "m_tax_id", left, right)
+        out["tax_id"] = _vat_levels(records, left, right)
     out["email"] = _email(records, left, right)
     out["phone"] = _exact_level(records, "m_phone", left, right)
     out["postcode"] = _postcode(records, left, right)

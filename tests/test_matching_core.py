@@ -491,3 +491,14 @@ def test_a_rare_shared_value_weighs_more_than_a_common_one() -> None:
     # a source of five records: a value on three of them is not "common", it is the prior's
     small = contributions(model, levels, TermFrequencies({"family": np.array([3.0] * 4)}, 5))
     assert small["family"][0] > np.log2(0.9 / 0.07)
+
+
+def test_two_valid_tax_ids_differ_and_a_typo_is_unchecked_by_hand() -> None:
+    # DE249134927 and DE307024416 pass their check digits; DE249134928 is the first, mistyped
+    orgs = pl.DataFrame({"m_tax_id": ["DE249134927", "DE307024416", "DE249134928",
+                                      "GB857901886", None, "XX123"]})  # fmt: skip
+    from matching.compare import _vat_levels
+
+    levels = _vat_levels(orgs, np.array([0, 0, 0, 0, 3, 0]), np.array([0, 1, 2, 3, 4, 5]))
+    # exact, two companies, a typo, two companies (DE and GB), no evidence, no known check
+    assert levels.tolist() == [2, 0, 1, 0, -1, 1]
