@@ -125,6 +125,8 @@ def splink_customers(staged: pl.DataFrame, truth: Path) -> tuple[Evaluation, flo
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+    from matching import normalize as norm
+
     started = time.perf_counter()
     records = staged.select(
         "party_type", "m_given", "m_family", "m_email", "m_phone", "m_postcode", "m_address",
@@ -134,6 +136,7 @@ def splink_customers(staged: pl.DataFrame, truth: Path) -> tuple[Evaluation, flo
         name_pair=pl.concat_str([pl.min_horizontal("m_given", "m_family"),
                                  pl.max_horizontal("m_given", "m_family")], separator=" "),
         org_start=pl.col("m_organization").str.split(" ").list.first(),
+        given_sound=norm.sounds(staged["m_given"]), family_sound=norm.sounds(staged["m_family"]),
     )  # fmt: skip
     db = DuckDBAPI()
     frame = db.register(records.to_arrow(), dataset_display_name="customers")
@@ -141,7 +144,8 @@ def splink_customers(staged: pl.DataFrame, truth: Path) -> tuple[Evaluation, flo
         ("m_email",), ("m_phone",), ("name_pair",), ("m_family", "m_postcode"),
         ("m_given", "birth_date"), ("m_family", "birth_date"), ("birth_date", "m_postcode"),
         ("m_postcode", "m_address"), ("m_tax_id",), ("m_given", "m_postcode"),
-        ("birth_date", "m_city"), ("birth_date", "m_address"), ("m_organization",),
+        ("birth_date", "m_city"), ("birth_date", "m_address"), ("m_address", "m_city"),
+        ("m_given", "m_address"), ("given_sound", "family_sound"), ("m_organization",),
         ("org_start", "m_city"),
     )]  # fmt: skip
     settings = SettingsCreator(
@@ -150,12 +154,14 @@ def splink_customers(staged: pl.DataFrame, truth: Path) -> tuple[Evaluation, flo
         blocking_rules_to_generate_predictions=rules,
         comparisons=[
             cl.ExactMatch("party_type"),
-            cl.NameComparison("m_given"), cl.NameComparison("m_family"),
+            # term-frequency adjusted, as the pipeline's exact levels are
+            cl.NameComparison("m_given").configure(term_frequency_adjustments=True),
+            cl.NameComparison("m_family").configure(term_frequency_adjustments=True),
             cl.DateOfBirthComparison("birth_date", input_is_string=True,
                                      datetime_format="%Y-%m-%d"),
             cl.ExactMatch("m_generation"),
             cl.EmailComparison("m_email"), cl.ExactMatch("m_phone"),
-            cl.PostcodeComparison("m_postcode"),
+            cl.PostcodeComparison("m_postcode").configure(term_frequency_adjustments=True),
             cl.JaroWinklerAtThresholds("m_address", [0.9, 0.8]),
             cl.JaroWinklerAtThresholds("m_city", [0.9]),
             cl.ExactMatch("m_tax_id"),

@@ -12,8 +12,8 @@ import re
 import jellyfish
 import numpy as np
 import phonenumbers
-import stdnum
 import polars as pl
+import stdnum
 from anyascii import anyascii
 from cleanco import basename
 

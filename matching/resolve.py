@@ -8,14 +8,15 @@ company); accounts and contracts within their parent (the parent's golden ID, fr
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from . import normalize as norm
 from .blocking import Blocked, BlockingRule, block
 from .cluster import Guarded, guarded_components
-from . import normalize as norm
 from .compare import COMPARISONS, CONTEXTS, compare, term_frequencies
 from .score import Model, context_levels, contributions, estimate_u, predict, train
 
@@ -198,8 +199,11 @@ def score(
     """Comparison levels, match weight and probability for every candidate pair.
 
     `labels` (`left`, `right` record rows, `match`), where given, are a steward's decisions:
-    they train m beside EM (their posterior is their label) and decide their own pairs
-    (probability 1 or 0, so a "no" is also a conflict the clustering guard respects)."""
+    they decide their own pairs (probability 1 or 0, so a "no" is also a conflict the
+    clustering guard respects; `weight` keeps the model's own) and, through
+    `labelled_settings`, the match threshold. They do not train m: labels drawn from the
+    review band are its hardest pairs, and as a training session they moved m away from the
+    rest of the data (F1 on the entities no label touched fell, benchmarks/RESULTS.md)."""
     rng = np.random.default_rng(settings.seed)
     party = kinds(records, entity)
     if labels is not None and labels.height:
@@ -223,12 +227,8 @@ def score(
                 excluded = FORCED[rule] | {c for c, only in TAUGHT_BY.items() if rule not in only}
                 sessions.append(({k: v[mask] for k, v in levels.items()}, excluded))
         label = subset["match"].cast(pl.Float64).to_numpy() if "match" in subset.columns else None
-        if label is not None and (~np.isnan(label)).any():
-            taught = ~np.isnan(label)
-            sessions.append(({k: v[taught] for k, v in levels.items()}, frozenset(),
-                             label[taught]))  # fmt: skip
         model = train(comparisons, sessions, u, levels, len(rows),
-                      contexts=CONTEXTS.get(kind, ()), known=label)  # fmt: skip
+                      contexts=CONTEXTS.get(kind, ()))  # fmt: skip
         tf = term_frequencies(records, rows, left, right, kind)
         weight, probability = predict(model, levels, tf)
         if label is not None:
@@ -241,6 +241,31 @@ def score(
             weight=pl.Series(weight), probability=pl.Series(probability),
         ))  # fmt: skip
     return (pl.concat(scored, how="diagonal_relaxed") if scored else pairs), models
+
+
+def labelled_settings(scored: pl.DataFrame, settings: Settings) -> Settings:
+    """`settings` with the match threshold the steward's labels choose, where they can.
+
+    Labels drawn from the review band say how often its pairs really match. Merging a band pair
+    is right when it is more likely a match than not; so, walking down from the threshold
+    through the labelled band pairs by the model's own probability (before its label decided
+    it), the new threshold is where the labelled matches above it outnumber the non-matches by
+    the most. No labelled pair in the band, or no such point: the threshold stays.
+    """
+    if "match" not in scored.columns:
+        return settings
+    band = scored.filter(pl.col("match").is_not_null()).with_columns(
+        model=1.0 / (1.0 + (2.0 ** -pl.col("weight")))  # `probability` holds the label
+    ).filter(pl.col("model").is_between(settings.review_threshold, settings.threshold,
+                                        closed="left"))  # fmt: skip
+    if band.height == 0:
+        return settings
+    band = band.sort("model", descending=True)
+    gain = np.cumsum(np.where(band["match"].to_numpy(), 1, -1))
+    best = int(np.argmax(gain))
+    if gain[best] <= 0:
+        return settings
+    return dataclasses.replace(settings, threshold=float(band["model"][best]))
 
 
 def cluster(

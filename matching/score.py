@@ -128,7 +128,7 @@ class _Patterns:
 
     levels: dict[str, np.ndarray]
     counts: np.ndarray
-    known: np.ndarray | None  # a known posterior (a label) is part of a pattern
+    known: np.ndarray | None  # a known posterior (a context's, in the second round) splits one
 
     @property
     def total(self) -> float:
@@ -158,7 +158,8 @@ def _em(
     tolerance: float,
 ) -> tuple[dict[str, np.ndarray], float, int]:
     """EM for m and the candidate-pair prior with u fixed, over `comparisons` only. Where a
-    pattern's known posterior is set (a labelled pair), that is its posterior, not EM's guess."""
+    pattern's known posterior is set (a label, or a context's posterior in the second round of
+    training), that is its posterior, not EM's guess."""
     prior = 0.5
     m = {}
     for c in comparisons:  # start from the prior, or "agreement is likelier among matches"
@@ -196,7 +197,6 @@ def train(
     n_records: int,
     *,
     contexts: tuple[Context, ...] = (),
-    known: np.ndarray | None = None,
     max_iterations: int = 50,
     tolerance: float = 1e-5,
 ) -> Model:
@@ -208,16 +208,15 @@ def train(
     known posteriors (labels; NaN where unknown). The prior is the probability that two random
     records match: the fixed point of N = sum of match probabilities over all candidate pairs,
     prior = N / (n(n-1)/2), which holds when blocking finds almost every match. Then each of
-    `contexts` is fitted over the pairs of `all_levels` in it (`known`: labels, aligned with
-    `all_levels`).
+    `contexts` is fitted over the pairs of `all_levels` in it.
 
     With contexts, m is learned twice. The first time, EM in a session blocked on birth date
     and postcode takes twins for matches (they agree on everything it compares but a name and
     an email) and learns that matches often differ in their emails. The second time, a
     session's pairs inside a context take their posterior from the first model's context.
     """
-    model = _train(comparisons, sessions, u, all_levels, n_records, contexts, known,
-                   max_iterations, tolerance)  # fmt: skip
+    model = _train(comparisons, sessions, u, all_levels, n_records, contexts, max_iterations,
+                   tolerance)  # fmt: skip
     if not model.settings:
         return model
     refined: list[Session] = []
@@ -231,12 +230,12 @@ def train(
         posterior = predict(model, levels)[1]
         refined.append((levels, session[1], np.where(np.isnan(labelled) & inside, posterior,
                                                      labelled)))  # fmt: skip
-    second = _train(comparisons, refined, u, all_levels, n_records, contexts, known,
-                    max_iterations, tolerance)  # fmt: skip
+    second = _train(comparisons, refined, u, all_levels, n_records, contexts, max_iterations,
+                    tolerance)  # fmt: skip
     return dataclasses.replace(second, iterations=model.iterations + second.iterations)
 
 
-def _train(comparisons, sessions, u, all_levels, n_records, contexts, known, max_iterations,
+def _train(comparisons, sessions, u, all_levels, n_records, contexts, max_iterations,
            tolerance) -> Model:  # fmt: skip
     estimates: dict[str, list[np.ndarray]] = {c.name: [] for c in comparisons}
     iterations = 0
@@ -272,8 +271,7 @@ def _train(comparisons, sessions, u, all_levels, n_records, contexts, known, max
     for context in contexts:
         mask = context.holds(all_levels)
         if mask.any():
-            inside = _patterns({k: v[mask] for k, v in all_levels.items()},
-                               None if known is None else known[mask])
+            inside = _patterns({k: v[mask] for k, v in all_levels.items()})
             settings.append(_fit(context, comparisons, inside, m_final, u, max_iterations,
                                  tolerance))  # fmt: skip
     return Model(comparisons, m_final, u, prior, iterations, tuple(settings))

@@ -16,7 +16,7 @@ import polars as pl
 from matching import golden as golden_lib
 from matching import hierarchy
 from matching.mapping import CANONICAL_FIELDS
-from matching.resolve import candidates, cluster, score
+from matching.resolve import candidates, cluster, labelled_settings, score
 from matching.standardize import standardize
 from matching.survive import Survivorship
 
@@ -325,8 +325,9 @@ def _entity_assets(
     def clusters(warehouse: WarehouseResource) -> dg.MaterializeResult:
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
         result = pl.read_parquet(warehouse.intermediate("scored", entity))
-        guarded = cluster(records.height, result, match_settings.threshold,
-                          match_settings.conflict, match_settings.conflict_bits)  # fmt: skip
+        chosen = labelled_settings(result, match_settings)
+        guarded = cluster(records.height, result, chosen.threshold, chosen.conflict,
+                          chosen.conflict_bits)  # fmt: skip
         labels = guarded.labels
         pl.DataFrame({"cluster": labels}).write_parquet(warehouse.intermediate("clusters", entity))
         sizes = pl.Series(np.bincount(labels)) if len(labels) else pl.Series([], dtype=pl.Int64)
@@ -342,6 +343,7 @@ def _entity_assets(
             "conflicted_components_split": guarded.conflicted,
             "edges_refused_by_conflicts": guarded.skipped_edges,
             "cluster_sizes": dg.MetadataValue.md(markdown(histogram)),
+            "match_threshold": chosen.threshold,  # the labels' choice, where they made one
         })  # fmt: skip
 
     @dg.asset(key=dg.AssetKey(["golden", entity]), deps=[clusters.key],
@@ -355,8 +357,9 @@ def _entity_assets(
         labels = pl.read_parquet(warehouse.intermediate("clusters", entity))["cluster"].to_numpy()
         n_clusters = int(labels.max()) + 1 if len(labels) else 0
         ids = golden_lib.mint_ids(n_clusters, ID_PREFIX[entity], np.random.default_rng())
+        chosen = labelled_settings(result, match_settings)
         table, xref, lineage = golden_lib.build(
-            records, labels, result, threshold=match_settings.threshold,
+            records, labels, result, threshold=chosen.threshold,
             attributes=GOLDEN_ATTRIBUTES[entity], survivorship=_survivorship(entity, settings),
             golden_ids=ids,
         )  # fmt: skip
@@ -368,7 +371,7 @@ def _entity_assets(
         )
         lineage = lineage.select(pl.lit(entity).alias("entity"), *lineage.columns)
         pairs = pairs_lib.explained_pairs(records, result)
-        review = pairs_lib.review_queue(entity, pairs, xref, match_settings)
+        review = pairs_lib.review_queue(entity, pairs, xref, chosen)
         outputs = {"golden": table, "xref": xref, "lineage": lineage, "pairs": pairs,
                    "review": review}  # fmt: skip
         for name, frame in outputs.items():

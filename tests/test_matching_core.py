@@ -331,7 +331,7 @@ def test_a_legacy_layout_that_changed_the_given_name_is_still_a_swap() -> None:
     assert levels["name_given"].tolist() == [0, 4]
 
 
-def test_labels_decide_their_pairs_and_teach_the_model() -> None:
+def test_labels_decide_their_pairs() -> None:
     people = PEOPLE.with_columns(
         m_address=pl.Series(["1 high street"] * 3 + ["9 low road"] + ["1 high street"] * 2)
     )
@@ -350,6 +350,25 @@ def test_labels_decide_their_pairs_and_teach_the_model() -> None:
         people.height, scored, 0.5).labels[1]  # fmt: skip
 
 
+def test_labels_choose_the_threshold_by_hand() -> None:
+    from matching.resolve import labelled_settings
+
+    def scored(probabilities, matches):
+        weight = np.log2(np.array(probabilities) / (1 - np.array(probabilities)))
+        return pl.DataFrame({"weight": weight, "match": matches})
+
+    settings = Settings(threshold=0.9, review_threshold=0.5)
+    # walking down from 0.9: +1 (0.85), +1 (0.8), -1 (0.7), +1 (0.65), -1 (0.6), -1 (0.55):
+    # the matches lead by the most (2) from 0.8 and again from 0.65; the first is kept
+    band = scored([0.85, 0.8, 0.7, 0.65, 0.6, 0.55], [True, True, False, True, False, False])
+    assert labelled_settings(band, settings).threshold == pytest.approx(0.8)
+    # pairs outside the band (0.95, 0.3) do not count; a band of non-matches keeps 0.9
+    assert labelled_settings(scored([0.95, 0.7, 0.3], [True, False, True]), settings) == settings
+    assert labelled_settings(pl.DataFrame({"weight": [1.0]}), settings) == settings  # no labels
+    unlabelled = scored([0.85, 0.8], [None, None])
+    assert labelled_settings(unlabelled, settings) == settings
+
+
 def candidates_for(people: pl.DataFrame) -> pl.DataFrame:
     return candidates(people, Settings()).pairs
 
@@ -364,7 +383,7 @@ def _household_data(twins: int, rng: np.random.Generator, agree: float = 0.9):
     comps = tuple(Comparison(n, ("no", "yes")) for n in names)
 
     def draw(n, *shares):
-        return {k: (rng.random(n) < p).astype(np.int8) for k, p in zip(names, shares)}
+        return {k: (rng.random(n) < p).astype(np.int8) for k, p in zip(names, shares, strict=True)}
 
     parts = [draw(3_000, 0.8, agree, agree, agree), draw(3_000, 0.0, 0.01, 0.05, 0.0),
              draw(twins, 1, 1, 0, 0)]  # fmt: skip
