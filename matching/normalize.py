@@ -15,7 +15,7 @@ import phonenumbers
 import polars as pl
 import stdnum
 from anyascii import anyascii
-from cleanco import basename
+from cleanco.clean import prepare_default_terms
 
 # Letters NFKD cannot decompose into a base letter and a mark.
 _FOLDS = {
@@ -157,28 +157,35 @@ _LONG_LEGAL_FORMS = re.compile(
 )
 
 
-def _company_core(folded: str) -> str:
-    # repeated until stable: stripping one form can expose another ("acme ab ltd")
-    for _ in range(3):
-        core = basename(_LONG_LEGAL_FORMS.sub(" ", folded).strip())
-        core = re.sub(r"^the ", "", re.sub(r"[^a-z0-9]+", " ", core).strip())
-        if core == folded:
-            break
-        folded = core
-    return core
+@functools.cache
+def _legal_form_suffix() -> str:
+    """cleanco's legal-form terms (its term data, every country) as one regex anchored at the
+    end of a name, blind to the dots, commas and hyphens inside a term ("s.a.r.l." is "sarl"):
+    Polars applies it to a whole column at once, where cleanco's own `basename` walks its 321
+    terms in Python for every name (two minutes for the 611,000 company names of 1M entities).
+    """
+    gap = "[.,-]*"
+    alternatives = {
+        r"\s+".join(gap.join(re.escape(c) for c in part) + gap for part in parts)
+        for _, parts in prepare_default_terms()
+    }
+    return r"(?:\s+(?:" + "|".join(sorted(alternatives, key=len, reverse=True)) + r"))+\W*$"
 
 
 def organization_name(series: pl.Series) -> pl.Series:
     """Company name without legal form, "The" or punctuation: "The Acme Ltd." -> "acme".
 
-    cleanco strips legal forms (per distinct name, as it works on strings); a few long spelt-out
-    forms it misses are removed first.
+    Legal forms are cleanco's terms (`_legal_form_suffix`), stripped from the end of the name
+    until none is left ("acme ab ltd"); a few long spelt-out forms cleanco misses go first.
     """
-    folded = pl.select(fold(blank_junk(pl.lit(series)))).to_series()
-    distinct = folded.drop_nulls().unique().to_list()
-    table = {v: _company_core(v) for v in distinct}
-    out = folded.replace_strict(table, default=None, return_dtype=pl.String)
-    return pl.select(blank_junk(pl.lit(out))).to_series().alias(series.name)
+    text = fold(blank_junk(pl.col("name")))
+    for _ in range(3):  # stripping one form can expose another
+        text = text.str.replace_all(_LONG_LEGAL_FORMS.pattern, " ").str.strip_chars()
+        text = text.str.replace(_legal_form_suffix(), "")
+        text = text.str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars()
+        text = text.str.replace(r"^the ", "")
+    out = pl.DataFrame({"name": series}).select(blank_junk(text))
+    return out.to_series().alias(series.name)
 
 
 def email(col: pl.Expr) -> pl.Expr:
