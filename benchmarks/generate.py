@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import shutil
-import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
+
+from timed import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / ".cache"
@@ -32,30 +31,9 @@ def run(entities: int, seed: int, fmt: str, keep: bool) -> dict[str, float]:
     out = CACHE / f"generate-{entities}-{fmt}"
     shutil.rmtree(out, ignore_errors=True)
     mdm = Path(sys.executable).parent / "mdm"
-    cmd = [
-        "/usr/bin/time",
-        "-v",
-        str(mdm),
-        "generate",
-        "--entities",
-        str(entities),
-        "--seed",
-        str(seed),
-        "--out",
-        str(out),
-        "--format",
-        fmt,
-        "--quiet",
-    ]
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"mdm generate failed:\n{proc.stderr}")
-    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
-    cpu = sum(
-        float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)
-    )
+    run_ = timed([str(mdm), "generate", "--entities", str(entities), "--seed", str(seed),
+                  "--out", str(out), "--format", fmt, "--quiet"])  # fmt: skip
+    wall, rss_kb, cpu = run_.wall_s, run_.peak_rss_kb, run_.cpu_s
     records = (
         sum(1 for _ in (out / "truth" / f"truth_customer.{fmt}").open("rb")) - 1
         if fmt == "csv"

@@ -26,10 +26,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import polars as pl
+from timed import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / ".cache"
@@ -53,16 +53,10 @@ def project(entities: int) -> Path:
     return folder
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run `command` under /usr/bin/time -v: (wall seconds, peak RSS in GB, its stdout)."""
-    started = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-v", *command], cwd=ROOT, capture_output=True,
-                          text=True, env=env)  # fmt: skip
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-4000:]}")
-    peak_kb = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    return wall, int(peak_kb.group(1)) / 1024**2 if peak_kb else float("nan"), done.stdout
+def _timed(command: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in GB, stdout) of `command` under /usr/bin/time -v."""
+    run = timed(command, cwd=ROOT)
+    return run.wall_s, run.peak_rss_kb / 1024**2, run.stdout
 
 
 def stage_seconds(warehouse: Path) -> dict[str, float]:
@@ -96,7 +90,7 @@ def splink(staged: Path, truth: Path) -> dict:
         "print(json.dumps({'f1': ev.pairwise_f1, 'largest': ev.largest_cluster,"
         " 'matching_s': wall}))\n"
     )
-    wall, peak, out = timed([PYTHON, "-c", code])
+    wall, peak, out = _timed([PYTHON, "-c", code])
     return {"wall": wall, "peak_gb": peak, **json.loads(out.strip().splitlines()[-1])}
 
 
@@ -104,7 +98,7 @@ def measure(entities: int, with_splink: bool) -> dict:
     folder = project(entities)
     warehouse = Path(tempfile.mkdtemp(prefix=f"scale-{entities}-"))
     try:
-        wall, peak, out = timed([PYTHON, "-m", "pipelines.cli", "run", "--project",
+        wall, peak, out = _timed([PYTHON, "-m", "pipelines.cli", "run", "--project",
                                  str(folder), "--warehouse", str(warehouse)])  # fmt: skip
         records = int(re.search(r"\(([\d,]+)\); quarantined", out).group(1).replace(",", ""))
         stages = stage_seconds(warehouse)

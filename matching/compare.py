@@ -124,21 +124,6 @@ CONTEXTS: dict[str, tuple[Context, ...]] = {
         Context("shared_line", (("name_family", 1), ("phone", 1))),
     ),
 }
-# Exact agreement on a rare value is stronger evidence than on a common one ("Zielinski" and
-# "Smith"): for these comparisons, a pair agreeing exactly on value v is weighed against how
-# often v occurs among the kind's records (its term frequency), not against how often random
-# pairs agree on any value (`score` replaces u of the exact level by it). The column is the one
-# whose equality the exact level is; the frequency grows rarer with the data, as the prior does.
-TERM_FREQUENCY: dict[str, dict[str, str]] = {
-    "person": {"name_given": "m_given", "name_family": "m_family", "email": "m_email",
-               "phone": "m_phone", "tax_id": "m_tax_id", "address": "m_address",
-               "postcode": "m_postcode", "city": "m_city"},
-    "organization": {"organization": "m_organization", "email": "m_email", "phone": "m_phone",
-                     "tax_id": "m_tax_id", "address": "m_address", "postcode": "m_postcode",
-                     "city": "m_city"},
-    "account": {"customer": "customer_golden_id", "iban": "m_iban"},
-    "contract": {"account": "account_golden_id"},
-}  # fmt: skip
 COMPARISONS = {"person": PERSON, "organization": ORGANIZATION, "account": ACCOUNT,
                "contract": CONTRACT}  # fmt: skip
 
@@ -377,29 +362,3 @@ def compare(
     out["postcode"][same_address & (out["postcode"] == 2)] = NULL
     out["city"][same_address & (out["city"] >= 1)] = NULL
     return out
-
-
-@dataclass(frozen=True)
-class TermFrequencies:
-    """Per `TERM_FREQUENCY` comparison, how many of the kind's `records` hold the value a pair
-    agrees on (NaN where the pair does not agree on one value)."""
-
-    counts: dict[str, np.ndarray]
-    records: int
-
-
-def term_frequencies(
-    records: pl.DataFrame, rows: np.ndarray, left: np.ndarray, right: np.ndarray, party: str
-) -> TermFrequencies:
-    """The term frequencies of the pairs (`left`, `right`) among `rows` (the party's records),
-    where both sides hold the same value: a swapped name, a null or a disagreement has none."""
-    counts = {}
-    kind = records[rows]
-    for name, column in TERM_FREQUENCY.get(party, {}).items():
-        per_record = np.full(records.height, np.nan)
-        per_record[rows] = kind.select(
-            pl.when(pl.col(column).is_not_null()).then(pl.len().over(column)).cast(pl.Float64)
-        ).to_series().to_numpy()  # fmt: skip
-        a, b = _sides(records, column, left, right)
-        counts[name] = np.where(_exact(a, b), per_record[left], np.nan)
-    return TermFrequencies(counts, len(rows))

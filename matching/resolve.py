@@ -17,8 +17,9 @@ import polars as pl
 from . import normalize as norm
 from .blocking import Blocked, BlockingRule, block
 from .cluster import Guarded, guarded_components
-from .compare import COMPARISONS, CONTEXTS, compare, term_frequencies
-from .score import Model, context_levels, contributions, estimate_u, predict, train
+from .compare import COMPARISONS, CONTEXTS, compare
+from .frequency import term_frequencies
+from .score import Model, context_levels, estimate_u, score_pairs, train
 
 
 def _sorted_pair(a: str, b: str) -> pl.Expr:
@@ -230,14 +231,14 @@ def score(
         model = train(comparisons, sessions, u, levels, len(rows),
                       contexts=CONTEXTS.get(kind, ()))  # fmt: skip
         tf = term_frequencies(records, rows, left, right, kind)
-        weight, probability = predict(model, levels, tf)
+        bits, weight, probability = score_pairs(model, levels, tf)
         if label is not None:
             probability = np.where(np.isnan(label), probability, label)
         models[kind] = model
         scored.append(subset.with_columns(
             **{f"level_{k}": pl.Series(v) for k, v in levels.items()},
             **{f"level_{k}": pl.Series(v) for k, v in context_levels(model, levels).items()},
-            **{f"weight_{k}": pl.Series(v) for k, v in contributions(model, levels, tf).items()},
+            **{f"weight_{k}": pl.Series(v) for k, v in bits.items()},
             weight=pl.Series(weight), probability=pl.Series(probability),
         ))  # fmt: skip
     return (pl.concat(scored, how="diagonal_relaxed") if scored else pairs), models

@@ -14,7 +14,7 @@ comparisons, estimated by EM over the context's candidate pairs, starting from (
 towards) the model's. Where no household members exist (FEBRL), EM finds every context pair a
 match and the context adds nothing: the comparisons it fixes count as anywhere else.
 
-Exact agreement on a value is weighed by how rare the value is (`compare.TERM_FREQUENCY`):
+Exact agreement on a value is weighed by how rare the value is (`frequency.TERM_FREQUENCY`):
 u of the exact level becomes the value's share of the records, so "Zielinski" says more than
 "Smith", and an email shared by two of two million records more than by two of two thousand.
 """
@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import NULL, Comparison, Context, TermFrequencies
+from .compare import NULL, Comparison, Context
+from .frequency import TermFrequencies
 
 _SMOOTH = 1e-4  # keeps every level possible: no level is proof by itself
 # The weight, in pairs, of a comparison's declared m/u priors: negligible against the hundreds
@@ -120,6 +121,11 @@ def _logit(p: float) -> float:
     return float(np.log2(p / (1 - p)))
 
 
+def _probability(bits: np.ndarray) -> np.ndarray:
+    """The probability whose log2-odds are `bits`."""
+    return 1.0 / (1.0 + np.exp2(-np.clip(bits, -60, 60)))
+
+
 @dataclass(frozen=True)
 class _Patterns:
     """The distinct comparison vectors of a set of pairs, each with how many pairs share it:
@@ -128,7 +134,7 @@ class _Patterns:
 
     levels: dict[str, np.ndarray]
     counts: np.ndarray
-    known: np.ndarray | None  # a known posterior (a context's, in the second round) splits one
+    known: np.ndarray | None  # a fixed posterior (a context's, in the second round) splits one
 
     @property
     def total(self) -> float:
@@ -158,8 +164,8 @@ def _em(
     tolerance: float,
 ) -> tuple[dict[str, np.ndarray], float, int]:
     """EM for m and the candidate-pair prior with u fixed, over `comparisons` only. Where a
-    pattern's known posterior is set (a label, or a context's posterior in the second round of
-    training), that is its posterior, not EM's guess."""
+    pattern's posterior is known (a context's, in the second round of training), that is its
+    posterior, not EM's guess."""
     prior = 0.5
     m = {}
     for c in comparisons:  # start from the prior, or "agreement is likelier among matches"
@@ -169,8 +175,7 @@ def _em(
     iterations = 0
     while iterations < max_iterations:
         iterations += 1
-        odds = _logit(prior) + _log_likelihood_ratio(levels, comparisons, m, u)
-        posterior = 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))
+        posterior = _probability(_logit(prior) + _log_likelihood_ratio(levels, comparisons, m, u))
         if known is not None:
             posterior = np.where(np.isnan(known), posterior, known)
         new_prior = float(np.clip((counts * posterior).sum() / patterns.total, 1e-4, 0.99))
@@ -183,10 +188,8 @@ def _em(
     return m, prior, iterations
 
 
-Session = (
-    tuple[dict[str, np.ndarray], frozenset[str]]
-    | tuple[dict[str, np.ndarray], frozenset[str], np.ndarray | None]
-)
+# A training session: the levels of one blocking rule's pairs and the comparisons it forces.
+Session = tuple[dict[str, np.ndarray], frozenset[str]]
 
 
 def train(
@@ -204,8 +207,7 @@ def train(
 
     Each session holds the candidate pairs of one blocking rule and leaves out the comparisons
     that rule forces to agree (they carry no information there); every comparison's m is the
-    mean over the sessions that estimated it; a session's third element, where given, holds
-    known posteriors (labels; NaN where unknown). The prior is the probability that two random
+    mean over the sessions that estimated it. The prior is the probability that two random
     records match: the fixed point of N = sum of match probabilities over all candidate pairs,
     prior = N / (n(n-1)/2), which holds when blocking finds almost every match. Then each of
     `contexts` is fitted over the pairs of `all_levels` in it.
@@ -215,21 +217,17 @@ def train(
     an email) and learns that matches often differ in their emails. The second time, a
     session's pairs inside a context take their posterior from the first model's context.
     """
-    model = _train(comparisons, sessions, u, all_levels, n_records, contexts, max_iterations,
-                   tolerance)  # fmt: skip
+    model = _train(comparisons, [(levels, excluded, None) for levels, excluded in sessions], u,
+                   all_levels, n_records, contexts, max_iterations, tolerance)  # fmt: skip
     if not model.settings:
         return model
-    refined: list[Session] = []
-    for session in sessions:
-        levels = session[0]
-        n = len(next(iter(levels.values())))
-        labelled = session[2] if len(session) > 2 and session[2] is not None else np.full(n, np.nan)
-        inside = np.zeros(n, bool)
+    refined = []
+    for levels, excluded in sessions:
+        inside = np.zeros(len(next(iter(levels.values()))), bool)
         for setting in model.settings:
             inside |= setting.context.holds(levels)
-        posterior = predict(model, levels)[1]
-        refined.append((levels, session[1], np.where(np.isnan(labelled) & inside, posterior,
-                                                     labelled)))  # fmt: skip
+        known = np.where(inside, predict(model, levels)[1], np.nan)
+        refined.append((levels, excluded, known))
     second = _train(comparisons, refined, u, all_levels, n_records, contexts, max_iterations,
                     tolerance)  # fmt: skip
     return dataclasses.replace(second, iterations=model.iterations + second.iterations)
@@ -239,11 +237,9 @@ def _train(comparisons, sessions, u, all_levels, n_records, contexts, max_iterat
            tolerance) -> Model:  # fmt: skip
     estimates: dict[str, list[np.ndarray]] = {c.name: [] for c in comparisons}
     iterations = 0
-    for session in sessions:
-        levels, excluded = session[0], session[1]
-        labelled = session[2] if len(session) > 2 else None
+    for levels, excluded, known in sessions:  # `known`: posteriors fixed in advance, or None
         used = tuple(c for c in comparisons if c.name not in excluded)
-        m, _, it = _em(used, _patterns(levels, labelled), u, max_iterations=max_iterations,
+        m, _, it = _em(used, _patterns(levels, known), u, max_iterations=max_iterations,
                        tolerance=tolerance)  # fmt: skip
         iterations += it
         for name, value in m.items():
@@ -262,8 +258,7 @@ def _train(comparisons, sessions, u, all_levels, n_records, contexts, max_iterat
     matches = float(n_records) / 2  # start: every record has one duplicate
     for _ in range(100):
         prior = min(max(matches / all_pairs, 1e-12), 0.5)
-        odds = np.log2(prior / (1 - prior)) + llr
-        new = float((every.counts / (1.0 + np.exp2(-np.clip(odds, -60, 60)))).sum())
+        new = float((every.counts * _probability(_logit(prior) + llr)).sum())
         if abs(new - matches) < 1e-3 * max(matches, 1.0):
             break
         matches = new
@@ -283,15 +278,12 @@ def _fit(context, comparisons, patterns: _Patterns, m, u, max_iterations, tolera
     fixed, matches that differ from the model's m in a context (FEBRL's households) are
     better explained by a "non-match" class that imitates them, and EM finds one."""
     free = tuple(c for c in comparisons if c.name not in context.fixed)
-    levels, counts, known, n = patterns.levels, patterns.counts, patterns.known, patterns.total
+    levels, counts, n = patterns.levels, patterns.counts, patterns.total
     share = 0.5
     cm = {c.name: m[c.name] for c in free}
     cu = {c.name: np.full(len(c.levels), 1.0 / len(c.levels)) for c in free}
     for _ in range(max_iterations):
-        odds = _logit(share) + _log_likelihood_ratio(levels, free, cm, cu)
-        posterior = 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))
-        if known is not None:
-            posterior = np.where(np.isnan(known), posterior, known)
+        posterior = _probability(_logit(share) + _log_likelihood_ratio(levels, free, cm, cu))
         new_share = float(np.clip((counts * posterior).sum() / n, 0.5 / n, 1 - 0.5 / n))
         new_m = {c.name: _frequencies(levels[c.name], len(c.levels), counts * posterior,
                                       tuple(m[c.name])) for c in free}  # fmt: skip
@@ -339,6 +331,16 @@ def _bits(
     return out
 
 
+def score_pairs(
+    model: Model, levels: dict[str, np.ndarray], tf: TermFrequencies | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Per pair, each comparison's bits (`contributions`), the match weight and the match
+    probability, from one pass over the pairs."""
+    bits = _bits(model, levels, tf)
+    weight = _logit(model.prior) + sum(bits.values())
+    return {k: v.astype(np.float32) for k, v in bits.items()}, weight, _probability(weight)
+
+
 def contributions(
     model: Model, levels: dict[str, np.ndarray], tf: TermFrequencies | None = None
 ) -> dict[str, np.ndarray]:
@@ -346,9 +348,9 @@ def contributions(
     evidence): the "why" of every decision. They sum, with the prior, to the weight.
     A pair in a context gets, under the context's name, what its fixed comparisons add
     together in that context (they add nothing more themselves), and the context's weights
-    for the rest. `tf` (`compare.term_frequencies`) weighs exact agreement on a value by how
+    for the rest. `tf` (`frequency.term_frequencies`) weighs exact agreement on a value by how
     rare the value is, outside contexts."""
-    return {name: bits.astype(np.float32) for name, bits in _bits(model, levels, tf).items()}
+    return score_pairs(model, levels, tf)[0]
 
 
 def context_levels(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -361,5 +363,5 @@ def predict(
     model: Model, levels: dict[str, np.ndarray], tf: TermFrequencies | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(match weight in bits, match probability) per pair (`tf`: as for `contributions`)."""
-    weight = _logit(model.prior) + sum(_bits(model, levels, tf).values())
-    return weight, 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))
+    _, weight, probability = score_pairs(model, levels, tf)
+    return weight, probability

@@ -468,7 +468,7 @@ def test_contexts_hold_from_their_lowest_levels_and_never_on_nulls() -> None:
 
 
 def test_term_frequencies_by_hand() -> None:
-    from matching.compare import term_frequencies
+    from matching.frequency import term_frequencies
 
     # the five persons' records (row 2 is an organisation, outside the counts); "smith" is
     # held by 4 of 5, "jones" by 1, "j@x.com" by 2
@@ -486,7 +486,8 @@ def test_term_frequencies_by_hand() -> None:
 
 
 def test_a_rare_shared_value_weighs_more_than_a_common_one() -> None:
-    from matching.compare import Comparison, TermFrequencies
+    from matching.compare import Comparison
+    from matching.frequency import TermFrequencies
     from matching.score import PRIOR_PAIRS, contributions
 
     comps = (Comparison("family", ("else", "exact")),)
