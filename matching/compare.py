@@ -16,9 +16,9 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
-from rapidfuzz.process import cpdist
 
 from . import normalize as norm
+from .sides import Sides
 
 NULL = -1
 _FAR_DAYS = 730  # birth dates further apart than this, without a typo, are two people
@@ -128,21 +128,6 @@ COMPARISONS = {"person": PERSON, "organization": ORGANIZATION, "account": ACCOUN
                "contract": CONTRACT}  # fmt: skip
 
 
-def _sides(records: pl.DataFrame, column: str, left: np.ndarray, right: np.ndarray):
-    col = records[column]
-    return col.gather(left), col.gather(right)
-
-
-def _similarity(a: pl.Series, b: pl.Series, scorer) -> np.ndarray:
-    """Normalised similarity in [0, 1] per pair; 0 where a side is null."""
-    out = cpdist(a.fill_null("").to_list(), b.fill_null("").to_list(), scorer=scorer, workers=-1)
-    return np.asarray(out, dtype=np.float64)
-
-
-def _nulls(a: pl.Series, b: pl.Series) -> np.ndarray:
-    return (a.is_null() | b.is_null()).to_numpy()
-
-
 def _levels(sim: np.ndarray, exact: np.ndarray, cuts: tuple[float, ...], null: np.ndarray):
     """0..len(cuts) by similarity cut-offs (ascending), len(cuts)+1 when exact, -1 when null."""
     level = np.zeros(len(sim), np.int8)
@@ -153,19 +138,20 @@ def _levels(sim: np.ndarray, exact: np.ndarray, cuts: tuple[float, ...], null: n
     return level
 
 
-def _exact(a: pl.Series, b: pl.Series) -> np.ndarray:
-    return (a == b).fill_null(False).to_numpy()
+def _initial(col: str) -> tuple[str, pl.Expr]:
+    return f"{col}:initial", pl.col(col).str.slice(0, 1)
 
 
-def _names(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> dict[str, np.ndarray]:
-    g1, g2 = _sides(records, "m_given", left, right)
-    f1, f2 = _sides(records, "m_family", left, right)
+def _names(sides: Sides) -> dict[str, np.ndarray]:
     jw = JaroWinkler.normalized_similarity
-    given, family = _similarity(g1, g2, jw), _similarity(f1, f2, jw)
-    cross_given, cross_family = _similarity(g1, f2, jw), _similarity(f1, g2, jw)
+    given, family = sides.similarity("m_given", jw), sides.similarity("m_family", jw)
     # given and family exchanged in one record: both cross comparisons close, and far closer
     # than the direct ones. Which cross side counts as "given" must not depend on pair order,
-    # so the weaker agreement is scored as the given name.
+    # so the weaker agreement is scored as the given name. Where the direct ones sum to 1.7 or
+    # more, no exchange can be closer (a cross sum is at most 2): those are not computed.
+    maybe = given + family < 1.7
+    cross_given = sides.similarity("m_given", jw, other="m_family", where=maybe, fill=0.0)
+    cross_family = sides.similarity("m_family", jw, other="m_given", where=maybe, fill=0.0)
     cross = cross_given + cross_family
     swapped = (cross >= 1.7) & (cross > given + family + 0.3)
     # a legacy layout that also changed the given name ("Gillian Lodge" / "LODGE Adele"): one
@@ -174,90 +160,96 @@ def _names(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> dict[s
     low, high = np.minimum(cross_given, cross_family), np.maximum(cross_given, cross_family)
     given = np.where(swapped, low, given)
     family = np.where(swapped, high, family)
-    exact_given = np.where(swapped, low == 1.0, _exact(g1, g2))
-    exact_family = np.where(swapped, high == 1.0, _exact(f1, f2))
-    initial = (g1.str.len_chars() == 1) | (g2.str.len_chars() == 1)
-    initial &= g1.str.slice(0, 1) == g2.str.slice(0, 1)
-    given = np.where(initial.fill_null(False).to_numpy(), np.maximum(given, 0.75), given)
-    level = _levels(given, exact_given, (0.75, 0.88), _nulls(g1, g2))
+    exact_given = np.where(swapped, low == 1.0, sides.exact("m_given"))
+    exact_family = np.where(swapped, high == 1.0, sides.exact("m_family"))
+    lengths = sides.records["m_given"].str.len_chars().fill_null(0).to_numpy()
+    initial = (lengths[sides.left] == 1) | (lengths[sides.right] == 1)
+    initial &= sides.exact(_initial("m_given"))
+    given = np.where(initial, np.maximum(given, 0.75), given)
+    level = _levels(given, exact_given, (0.75, 0.88), sides.nulls("m_given"))
     level = np.where(level >= 2, level + 1, level).astype(np.int8)  # room for "nickname"
-    level[(level <= 1) & (level != NULL) & ~swapped & norm.nicknames(g1, g2)] = 2
+    maybe_nickname = np.flatnonzero((level <= 1) & (level != NULL) & ~swapped)
+    if len(maybe_nickname):
+        g1, g2 = sides.strings("m_given", maybe_nickname)
+        nickname = norm.nicknames(pl.Series(g1.tolist(), dtype=pl.String),
+                                  pl.Series(g2.tolist(), dtype=pl.String))  # fmt: skip
+        level[maybe_nickname[nickname]] = 2
     return {
         "name_given": level,
-        "name_family": _levels(family, exact_family, (0.80, 0.92), _nulls(f1, f2)),
+        "name_family": _levels(family, exact_family, (0.80, 0.92), sides.nulls("m_family")),
     }
 
 
-def _birth_date(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    a, b = _sides(records, "birth_date", left, right)
-    sa, sb = a.dt.strftime("%Y%m%d"), b.dt.strftime("%Y%m%d")
-    one_edit = _similarity(sa, sb, OSA.distance) <= 1  # a swap of two digits is one edit
-    transposed = (
-        (a.dt.year() == b.dt.year()) & (a.dt.month() == b.dt.day()) & (a.dt.day() == b.dt.month())
-    )
-    typo = one_edit | transposed.fill_null(False).to_numpy()
-    apart = (a.cast(pl.Int32) - b.cast(pl.Int32)).abs().fill_null(0).to_numpy()
+_BIRTH_TEXT = ("birth_date:text", pl.col("birth_date").dt.strftime("%Y%m%d"))
+
+
+def _birth_date(sides: Sides) -> np.ndarray:
+    a, b = sides.numbers("birth_date")  # days
+    exact, null = sides.exact("birth_date"), sides.nulls("birth_date")
+    # a swap of two digits is one edit
+    one_edit = sides.similarity(_BIRTH_TEXT, OSA.distance, where=~exact & ~null, fill=2.0) <= 1
+    date = pl.col("birth_date").dt
+    year = sides.numbers(("birth_date:year", date.year()))
+    month = sides.numbers(("birth_date:month", date.month()))
+    day = sides.numbers(("birth_date:day", date.day()))
+    transposed = (year[0] == year[1]) & (month[0] == day[1]) & (day[0] == month[1])
+    typo = one_edit | transposed
+    apart = np.abs(a - b)
     level = np.where(typo, 2, np.where(apart > _FAR_DAYS, 0, 1)).astype(np.int8)
-    level[_exact(a, b)] = 3
-    level[_nulls(a, b)] = NULL
+    level[exact] = 3
+    level[null] = NULL
     return level
 
 
-def _email(records: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    return _edit_levels(records, "m_email", left, right)
-
-
-def _edit_levels(records, column, left, right) -> np.ndarray:
+def _edit_levels(sides: Sides, column: str) -> np.ndarray:
     """2 exact, 1 one edit apart (a typo or two swapped neighbours), 0 different, -1 null."""
-    a, b = _sides(records, column, left, right)
-    typo = _similarity(a, b, OSA.distance) <= 1
+    null = sides.nulls(column)
+    typo = sides.similarity(column, OSA.distance, where=~null, fill=2.0) <= 1
     level = np.where(typo, 1, 0).astype(np.int8)
-    level[_exact(a, b)] = 2
-    level[_nulls(a, b)] = NULL
+    level[sides.exact(column)] = 2
+    level[null] = NULL
     return level
 
 
-def _exact_level(records, column, left, right) -> np.ndarray:
-    a, b = _sides(records, column, left, right)
-    level = _exact(a, b).astype(np.int8)
-    level[_nulls(a, b)] = NULL
+def _exact_level(sides: Sides, column: str) -> np.ndarray:
+    level = sides.exact(column).astype(np.int8)
+    level[sides.nulls(column)] = NULL
     return level
 
 
-def _postcode(records, left, right) -> np.ndarray:
-    a, b = _sides(records, "m_postcode", left, right)
-    area = (a.str.slice(0, 3) == b.str.slice(0, 3)).fill_null(False).to_numpy()
+def _postcode(sides: Sides) -> np.ndarray:
+    area = sides.exact(("m_postcode:area", pl.col("m_postcode").str.slice(0, 3)))
     level = np.where(area, 1, 0).astype(np.int8)
-    level[_exact(a, b)] = 2
-    level[_nulls(a, b)] = NULL
+    level[sides.exact("m_postcode")] = 2
+    level[sides.nulls("m_postcode")] = NULL
     return level
 
 
-def _token_levels(records, column, left, right, cuts) -> np.ndarray:
-    a, b = _sides(records, column, left, right)
-    sim = _similarity(a, b, fuzz.token_sort_ratio) / 100.0
-    return _levels(sim, _exact(a, b), cuts, _nulls(a, b))
+def _token_levels(sides: Sides, column: str, cuts) -> np.ndarray:
+    sim = sides.similarity(column, fuzz.token_sort_ratio) / 100.0
+    return _levels(sim, sides.exact(column), cuts, sides.nulls(column))
 
 
-def _vat_levels(records, left, right) -> np.ndarray:
-    a, b = _sides(records, "m_tax_id", left, right)
-    level = np.where(_exact(a, b), 2, 0).astype(np.int8)
+def _vat_levels(sides: Sides) -> np.ndarray:
+    level = np.where(sides.exact("m_tax_id"), 2, 0).astype(np.int8)
     differ = np.flatnonzero(level == 0)
-    valid = norm.vat_valid(pl.concat([a.gather(differ), b.gather(differ)])).to_numpy()
-    both = (valid[: len(differ)] == True) & (valid[len(differ) :] == True)  # noqa: E712 (nulls)
+    a, b = (codes[differ] for codes in sides.codes("m_tax_id"))
+    valid = sides.derived("m_tax_id", norm.vat_valid, np.concatenate([a, b]))
+    both = (valid[: len(differ)] == 1.0) & (valid[len(differ) :] == 1.0)  # NaN: no known check
     level[differ[~both]] = 1
-    level[_nulls(a, b)] = NULL
+    level[sides.nulls("m_tax_id")] = NULL
     return level
 
 
-def _generation(records, left, right) -> np.ndarray:
-    # only a stated generation on both sides is evidence: "Jr" vs "Sr" pushes apart
-    return _exact_level(records, "m_generation", left, right)
+def _days_apart(sides: Sides, column: str) -> np.ndarray:
+    """Days between the two sides' dates; NaN where a side is null."""
+    a, b = sides.numbers(column)
+    return np.abs(a - b)
 
 
-def _date_levels(records, column, left, right, days: tuple[int, ...]) -> np.ndarray:
+def _date_levels(sides: Sides, column: str, days: tuple[int, ...]) -> np.ndarray:
     """Exact is the top level; below it, one level per day window (widest first)."""
-    apart = _days_apart(records, column, left, right)
+    apart = _days_apart(sides, column)
     level = np.zeros(len(apart), np.int8)
     for i, window in enumerate(days, start=1):
         level[apart <= window] = i
@@ -266,30 +258,24 @@ def _date_levels(records, column, left, right, days: tuple[int, ...]) -> np.ndar
     return level
 
 
-def _label(records, left, right) -> np.ndarray:
+def _label(sides: Sides) -> np.ndarray:
     # a label cut short by a system's field length ("DISTRIBUTION CEN") is still similar
-    a, b = _sides(records, "m_label", left, right)
-    sim = _similarity(a, b, JaroWinkler.normalized_similarity)
+    sim = sides.similarity("m_label", JaroWinkler.normalized_similarity)
+    a, b = sides.gathered("m_label")
     shorter = np.minimum(a.str.len_chars().fill_null(0).to_numpy(),
                          b.str.len_chars().fill_null(0).to_numpy())  # fmt: skip
     prefix = (a.str.starts_with(b) | b.str.starts_with(a)).fill_null(False).to_numpy()
     sim = np.where(prefix & (shorter >= 2), np.maximum(sim, 0.9), sim)
-    return _levels(sim, _exact(a, b), (0.88,), _nulls(a, b))
+    return _levels(sim, sides.exact("m_label"), (0.88,), sides.nulls("m_label"))
 
 
-def _days_apart(records, column, left, right) -> np.ndarray:
-    """Days between the two sides' dates; NaN where a side is null."""
-    a, b = _sides(records, column, left, right)
-    return (a.cast(pl.Int32) - b.cast(pl.Int32)).abs().cast(pl.Float64).fill_null(np.nan).to_numpy()
-
-
-def _term(records, left, right, days: int = 3) -> np.ndarray:
+def _term(sides: Sides, days: int = 3) -> np.ndarray:
     """A contract's term: start within `days` (close) or equal (exact), and the ends agreeing
     the same way; an open end (null) on either side neither confirms nor denies."""
-    start = _days_apart(records, "start_date", left, right)
-    end = _days_apart(records, "end_date", left, right)
-    a, b = _sides(records, "end_date", left, right)
-    both_open = (a.is_null() & b.is_null()).to_numpy()
+    start = _days_apart(sides, "start_date")
+    end = _days_apart(sides, "end_date")
+    a, b = sides.numbers("end_date")
+    both_open = np.isnan(a) & np.isnan(b)
     one_open = np.isnan(end) & ~both_open
     level = np.zeros(len(start), np.int8)
     level[start <= days] = 1
@@ -299,34 +285,34 @@ def _term(records, left, right, days: int = 3) -> np.ndarray:
     return level
 
 
-def _amount(records, left, right) -> np.ndarray:
+def _amount(sides: Sides) -> np.ndarray:
     # a migrated copy may hold the amount rounded to whole units
-    a, b = _sides(records, "amount", left, right)
-    apart = (a - b).abs().fill_null(np.nan).to_numpy()
-    larger = np.fmax(a.abs().fill_null(np.nan).to_numpy(), b.abs().fill_null(np.nan).to_numpy())
+    a, b = sides.numbers("amount")
+    apart = np.abs(a - b)
+    larger = np.fmax(np.abs(a), np.abs(b))
     level = (apart <= np.fmax(1.0, 0.01 * larger)).astype(np.int8)  # NaN compares False
-    level[_exact(a, b)] = 2
-    level[_nulls(a, b)] = NULL
+    level[a == b] = 2
+    level[np.isnan(a) | np.isnan(b)] = NULL
     return level
 
 
-def _compare_account(records, left, right) -> dict[str, np.ndarray]:
+def _compare_account(sides: Sides) -> dict[str, np.ndarray]:
     return {
-        "customer": _exact_level(records, "customer_golden_id", left, right),
-        "iban": _edit_levels(records, "m_iban", left, right),
-        "label": _label(records, left, right),
-        "opened_at": _date_levels(records, "opened_at", left, right, (62, 7)),
-        "currency": _exact_level(records, "currency", left, right),
+        "customer": _exact_level(sides, "customer_golden_id"),
+        "iban": _edit_levels(sides, "m_iban"),
+        "label": _label(sides),
+        "opened_at": _date_levels(sides, "opened_at", (62, 7)),
+        "currency": _exact_level(sides, "currency"),
     }
 
 
-def _compare_contract(records, left, right) -> dict[str, np.ndarray]:
+def _compare_contract(sides: Sides) -> dict[str, np.ndarray]:
     return {
-        "account": _exact_level(records, "account_golden_id", left, right),
-        "product": _exact_level(records, "product", left, right),
-        "term": _term(records, left, right),
-        "amount": _amount(records, left, right),
-        "currency": _exact_level(records, "currency", left, right),
+        "account": _exact_level(sides, "account_golden_id"),
+        "product": _exact_level(sides, "product"),
+        "term": _term(sides),
+        "amount": _amount(sides),
+        "currency": _exact_level(sides, "currency"),
     }
 
 
@@ -335,26 +321,32 @@ def compare(
 ) -> dict[str, np.ndarray]:
     """Agreement levels of every comparison for `party`: "person" or "organization" (customer
     records), "account" or "contract"."""
+    return compare_sides(Sides(records, left, right), party)
+
+
+def compare_sides(sides: Sides, party: str) -> dict[str, np.ndarray]:
+    """`compare` over pairs already gathered (`matching.sides`), so that term frequencies and
+    levels share the records' encodings."""
     if party == "account":
-        return _compare_account(records, left, right)
+        return _compare_account(sides)
     if party == "contract":
-        return _compare_contract(records, left, right)
+        return _compare_contract(sides)
     out: dict[str, np.ndarray] = {}
     if party == "person":
-        out.update(_names(records, left, right))
-        out["birth_date"] = _birth_date(records, left, right)
-        out["generation"] = _generation(records, left, right)
-        out["tax_id"] = _edit_levels(records, "m_tax_id", left, right)
+        out.update(_names(sides))
+        out["birth_date"] = _birth_date(sides)
+        # only a stated generation on both sides is evidence: "Jr" vs "Sr" pushes apart
+        out["generation"] = _exact_level(sides, "m_generation")
+        out["tax_id"] = _edit_levels(sides, "m_tax_id")
     else:
-        out["organization"] = _token_levels(records, "m_organization", left, right, (0.70, 0.88))
-        out["tax_id"] = _vat_levels(records, left, right)
-    out["email"] = _email(records, left, right)
-    out["phone"] = _exact_level(records, "m_phone", left, right)
-    out["postcode"] = _postcode(records, left, right)
-    out["address"] = _token_levels(records, "m_address", left, right, (0.60, 0.85))
-    a, b = _sides(records, "m_city", left, right)
-    out["city"] = _levels(_similarity(a, b, JaroWinkler.normalized_similarity), _exact(a, b),
-                          (0.9,), _nulls(a, b))  # fmt: skip
+        out["organization"] = _token_levels(sides, "m_organization", (0.70, 0.88))
+        out["tax_id"] = _vat_levels(sides)
+    out["email"] = _edit_levels(sides, "m_email")
+    out["phone"] = _exact_level(sides, "m_phone")
+    out["postcode"] = _postcode(sides)
+    out["address"] = _token_levels(sides, "m_address", (0.60, 0.85))
+    city = sides.similarity("m_city", JaroWinkler.normalized_similarity)
+    out["city"] = _levels(city, sides.exact("m_city"), (0.9,), sides.nulls("m_city"))
     # One shared address is one fact: where the street address agrees, an agreeing postcode
     # and town say nothing more (counting them would add one household's address up three
     # times); where they disagree, that still counts against.

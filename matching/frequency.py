@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
 
-from .compare import _exact, _sides
+from .sides import Sides
 
 # Exact agreement on a rare value is stronger evidence than on a common one ("Zielinski" and
 # "Smith"): for these comparisons, a pair agreeing exactly on value v is weighed against how
@@ -39,18 +38,16 @@ class TermFrequencies:
     records: int
 
 
-def term_frequencies(
-    records: pl.DataFrame, rows: np.ndarray, left: np.ndarray, right: np.ndarray, party: str
-) -> TermFrequencies:
-    """The term frequencies of the pairs (`left`, `right`) among `rows` (the party's records),
-    where both sides hold the same value: a swapped name, a null or a disagreement has none."""
+def term_frequencies(sides: Sides, rows: np.ndarray, party: str) -> TermFrequencies:
+    """The term frequencies of the pairs of `sides` among `rows` (the party's records), where
+    both sides hold the same value: a swapped name, a null or a disagreement has none."""
     counts = {}
-    kind = records[rows]
     for name, column in TERM_FREQUENCY.get(party, {}).items():
-        per_record = np.full(records.height, np.nan)
-        per_record[rows] = kind.select(
-            pl.when(pl.col(column).is_not_null()).then(pl.len().over(column)).cast(pl.Float64)
-        ).to_series().to_numpy()  # fmt: skip
-        a, b = _sides(records, column, left, right)
-        counts[name] = np.where(_exact(a, b), per_record[left], np.nan)
+        codes = sides.record_codes(column)
+        held = codes[rows]
+        per_value = np.bincount(held[held >= 0], minlength=int(codes.max(initial=-1)) + 2).astype(
+            float
+        )
+        a, b = sides.codes(column)
+        counts[name] = np.where((a == b) & (a >= 0), per_value[np.maximum(a, 0)], np.nan)
     return TermFrequencies(counts, len(rows))

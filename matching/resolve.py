@@ -17,9 +17,10 @@ import polars as pl
 from . import normalize as norm
 from .blocking import Blocked, BlockingRule, block
 from .cluster import Guarded, guarded_components
-from .compare import COMPARISONS, CONTEXTS, compare
+from .compare import COMPARISONS, CONTEXTS, compare_sides
 from .frequency import term_frequencies
 from .score import Model, context_levels, estimate_u, score_pairs, train
+from .sides import Sides
 
 
 def _sorted_pair(a: str, b: str) -> pl.Expr:
@@ -216,10 +217,10 @@ def score(
         rows = np.flatnonzero(party == kind)
         if subset.height == 0:
             continue
-        left, right = subset["left"].to_numpy(), subset["right"].to_numpy()
-        levels = compare(records, left, right, kind)
+        sides = Sides(records, subset["left"].to_numpy(), subset["right"].to_numpy())
+        levels = compare_sides(sides, kind)
         rl, rr = _random_pairs(rows, min(settings.random_pairs, len(rows) ** 2), rng)
-        u = estimate_u(comparisons, compare(records, rl, rr, kind))
+        u = estimate_u(comparisons, compare_sides(sides.pairs(rl, rr), kind))
         sessions = []
         for rule in TRAINING_SESSIONS[kind]:
             mask = subset["rules"].list.contains(rule).to_numpy()
@@ -230,7 +231,7 @@ def score(
         label = subset["match"].cast(pl.Float64).to_numpy() if "match" in subset.columns else None
         model = train(comparisons, sessions, u, levels, len(rows),
                       contexts=CONTEXTS.get(kind, ()))  # fmt: skip
-        tf = term_frequencies(records, rows, left, right, kind)
+        tf = term_frequencies(sides, rows, kind)
         bits, weight, probability = score_pairs(model, levels, tf)
         if label is not None:
             probability = np.where(np.isnan(label), probability, label)

@@ -25,6 +25,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 from .compare import NULL, Comparison, Context
 from .frequency import TermFrequencies
@@ -150,7 +151,17 @@ def _patterns(levels: dict[str, np.ndarray], known: np.ndarray | None = None) ->
     if known is not None:
         code = np.where(np.isnan(known), 0, 1 + np.round(np.nan_to_num(known) * 2**20))
         key = key * (2**21 + 2) + code.astype(np.int64)
-    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    # a hash group-by, sorted by key afterwards: np.unique's sort of millions of keys cost
+    # more than EM itself, and the patterns come out in np.unique's order all the same
+    grouped = (
+        pl.DataFrame({"key": key})
+        .with_row_index("first")
+        .group_by("key")
+        .agg(pl.col("first").min(), counts=pl.len())
+        .sort("key")
+    )
+    first = grouped["first"].to_numpy()
+    counts = grouped["counts"].to_numpy()
     return _Patterns({k: v[first] for k, v in levels.items()}, counts.astype(np.float64),
                      None if known is None else known[first])  # fmt: skip
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
-from matching.compare import _similarity
 from matching.golden import build, confidence, mint_ids
+from matching.sides import Sides
 from matching.survive import Survivorship, survive
 
 RECORDS = pl.DataFrame(
@@ -96,10 +96,11 @@ names = st.text(alphabet="abcdefghij ", max_size=12)
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(names, names), min_size=1, max_size=20))
 def test_similarities_are_symmetric_and_in_unit_range(pairs: list[tuple[str, str]]) -> None:
-    a = pl.Series([p[0] for p in pairs])
-    b = pl.Series([p[1] for p in pairs])
+    values = pl.DataFrame({"a": [p[0] for p in pairs], "b": [p[1] for p in pairs]})
+    rows = np.arange(len(pairs))
+    sides = Sides(values, rows, rows)
     for scorer, scale in ((JaroWinkler.normalized_similarity, 1.0), (fuzz.token_sort_ratio, 100)):
-        forward = _similarity(a, b, scorer) / scale
-        backward = _similarity(b, a, scorer) / scale
+        forward = sides.similarity("a", scorer, other="b") / scale
+        backward = sides.similarity("b", scorer, other="a") / scale
         assert np.allclose(forward, backward)
         assert ((forward >= 0) & (forward <= 1)).all()

@@ -16,6 +16,7 @@ from matching.compare import compare
 from matching.mapping import FieldRule, SourceMapping
 from matching.resolve import Settings, candidates, cluster, score
 from matching.score import Model, estimate_u, predict, train
+from matching.sides import Sides
 from matching.standardize import standardize
 
 BILLING = SourceMapping(
@@ -476,7 +477,7 @@ def test_term_frequencies_by_hand() -> None:
                                                       + ["person"] * 3))  # fmt: skip
     rows = np.array([0, 1, 3, 4, 5])
     left, right = np.array([0, 0, 0, 3]), np.array([1, 4, 3, 5])
-    tf = term_frequencies(people, rows, left, right, "person")
+    tf = term_frequencies(Sides(people, left, right), rows, "person")
     assert tf.records == 5
     family, email = tf.counts["name_family"], tf.counts["email"]
     assert family[:2].tolist() == [4, 4]  # smith = smith
@@ -519,6 +520,6 @@ def test_two_valid_tax_ids_differ_and_a_typo_is_unchecked_by_hand() -> None:
                                       "GB857901886", None, "XX123"]})  # fmt: skip
     from matching.compare import _vat_levels
 
-    levels = _vat_levels(orgs, np.array([0, 0, 0, 0, 3, 0]), np.array([0, 1, 2, 3, 4, 5]))
+    levels = _vat_levels(Sides(orgs, np.array([0, 0, 0, 0, 3, 0]), np.array([0, 1, 2, 3, 4, 5])))
     # exact, two companies, a typo, two companies (DE and GB), no evidence, no known check
     assert levels.tolist() == [2, 0, 1, 0, -1, 1]
