@@ -13,9 +13,13 @@ from .warehouse import WarehouseResource
 PUBLISHED = {  # intermediate name -> published table, per entity
     "golden": "golden.{entity}",
     "xref": "golden.xref",
+    "review": "match.review_queue",
+}
+# The bulky tables (at a million entities: 8M customer pairs, 24M lineage rows), published as
+# views over their Parquet exports (`WarehouseResource.publish`)
+PUBLISHED_AS_PARQUET = {
     "lineage": "golden.lineage",
     "pairs": "match.pairs_{entity}",
-    "review": "match.review_queue",
 }
 
 # One row per golden customer with what it holds. Amounts in different currencies are never
@@ -64,12 +68,22 @@ LEFT JOIN value AS v ON v.customer_golden_id = c.golden_id
 
 def published_tables(entities: tuple[str, ...], read) -> dict[str, pl.DataFrame]:
     """schema.table -> frame for `entities`; `read(name, entity)` reads one intermediate.
-    The cross-reference and lineage of every entity share one table each."""
+    The cross-reference of every entity shares one table, as does the review queue."""
     tables: dict[str, list[pl.DataFrame]] = {}
     for entity in entities:
         for name, table in PUBLISHED.items():
             tables.setdefault(table.format(entity=entity), []).append(read(name, entity))
     return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in tables.items()}
+
+
+def published_files(entities: tuple[str, ...], path) -> dict[str, list]:
+    """schema.table -> the intermediate files of `entities` it is published from;
+    `path(name, entity)` names one."""
+    files: dict[str, list] = {}
+    for entity in entities:
+        for name, table in PUBLISHED_AS_PARQUET.items():
+            files.setdefault(table.format(entity=entity), []).append(path(name, entity))
+    return files
 
 
 def views(entities: tuple[str, ...]) -> dict[str, str]:
@@ -107,7 +121,9 @@ def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
         ])  # fmt: skip
         tables["audit.runs"] = ledger.read(warehouse.root, "audit.runs")
         tables["audit.check_results"] = ledger.read(warehouse.root, "audit.check_results")
-        path, counts = warehouse.publish(tables, run_id, views(entities))
+        files = published_files(entities, lambda name, entity: warehouse.intermediate(
+            "golden", f"{name}_{entity}"))  # fmt: skip
+        path, counts = warehouse.publish(tables, run_id, views(entities), parquet=files)
         return dg.MaterializeResult(metadata={
             "database": dg.MetadataValue.path(str(path)),
             **{f"rows {name}": frame.height for name, frame in tables.items()},

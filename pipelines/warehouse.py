@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
 DATABASE = "mdm.duckdb"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -47,32 +49,69 @@ class WarehouseResource(dg.ConfigurableResource):
         return self.root / DATABASE
 
     def publish(
-        self, tables: dict[str, pl.DataFrame], run_id: str, views: dict[str, str] | None = None
+        self,
+        tables: dict[str, pl.DataFrame],
+        run_id: str,
+        views: dict[str, str] | None = None,
+        parquet: dict[str, list[Path]] | None = None,
     ) -> tuple[Path, dict[str, int]]:
         """Write `tables` (schema.table -> frame) and `views` (schema.view -> its CREATE VIEW,
         SQL from code) into a new database and swap it in; replace the Parquet exports under
-        export/golden/ the same way (a view is exported as its rows). Returns the database
-        and each view's row count."""
+        export/golden/ the same way (a view is exported as its rows). `parquet` (schema.table
+        -> intermediate files) are the bulky tables (pairs, lineage: tens of millions of rows
+        at a million entities): their export is written from the files and the database holds
+        a view over it, instead of a copy that took longer to load than the run to match.
+        Returns the database and the row count of each view and Parquet-backed table."""
         self.root.mkdir(parents=True, exist_ok=True)
+        export = self.root / "export" / "golden"
+        export.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".{DATABASE}.{run_id}.tmp"
         staging.unlink(missing_ok=True)
         exports = dict(tables)
+        counts: dict[str, int] = {}
+        backed = {name: _export_files(files, export / _export_name(name), run_id)
+                  for name, files in (parquet or {}).items()}  # fmt: skip
         with duckdb.connect(str(staging)) as con:
+            for name in [*tables, *backed]:
+                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name.split(".")[0]}"')
             for name, frame in tables.items():
-                schema = name.split(".")[0]
-                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                 con.register("_frame", frame.to_arrow())
                 con.execute(f"CREATE TABLE {_quoted(name)} AS SELECT * FROM _frame")
                 con.unregister("_frame")
+            for name, target in backed.items():
+                con.execute(f"CREATE VIEW {_quoted(name)} AS SELECT * FROM "
+                            f"read_parquet({_literal(target)})")  # fmt: skip
+                counts[name] = pq.ParquetFile(target).metadata.num_rows
             for name, sql in (views or {}).items():
                 con.execute(sql)
                 exports[name] = con.sql(f"SELECT * FROM {_quoted(name)}").pl()
+                counts[name] = exports[name].height
         os.replace(staging, self.database)
-        export = self.root / "export" / "golden"
-        export.mkdir(parents=True, exist_ok=True)
         for name, frame in exports.items():
-            target = export / f"{name.replace('.', '_')}.parquet"
+            target = export / _export_name(name)
             tmp = target.with_suffix(f".{run_id}.tmp")
             frame.write_parquet(tmp)
             os.replace(tmp, target)
-        return self.database, {name: exports[name].height for name in views or {}}
+        return self.database, counts
+
+
+def _export_name(table: str) -> str:
+    return f"{table.replace('.', '_')}.parquet"
+
+
+def _literal(path: Path) -> str:
+    """A path as an SQL string literal (a warehouse path from configuration, never data)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _export_files(files: list[Path], target: Path, run_id: str) -> Path:
+    """`files` as the one Parquet file `target`, swapped in: a copy of a single file, else
+    their rows streamed into one file (columns a file lacks are null)."""
+    tmp = target.with_suffix(f".{run_id}.tmp")
+    if len(files) == 1:
+        shutil.copyfile(files[0], tmp)
+    else:
+        frames = [pl.scan_parquet(f) for f in files]
+        pl.concat(frames, how="diagonal_relaxed").sink_parquet(tmp)
+    os.replace(tmp, target)
+    return target
