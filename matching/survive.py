@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 RULES = ("source_trust", "recency", "frequency")
@@ -47,43 +48,54 @@ def survive(
 
     `records` needs `cluster`, `source_system`, `source_key`, `source_updated_at` and the
     attributes. Lineage: cluster, attribute, source_system, source_key, rule.
+
+    Per attribute, the candidates are sorted once by cluster and the rules' ranks (integers;
+    the (source_system, source_key) tie-break is precomputed as one integer rank), and each
+    cluster's first candidate wins; which rule decided is counted with array arithmetic over
+    the sorted groups, not with joins.
     """
+    # ascending (source_system, source_key): the deterministic last resort
+    tie = np.empty(records.height, np.int64)
+    tie[records.select(pl.arg_sort_by("source_system", "source_key")).to_series().to_numpy()] = (
+        np.arange(records.height)
+    )
+    records = records.with_columns(_tie=pl.Series(tie))
     winners = records.select("cluster").unique().sort("cluster")
     lineage = []
     for attribute in attributes:
         ranked = _rank_columns(settings, attribute)
-        candidates = records.filter(pl.col(attribute).is_not_null()).with_columns(
-            **{f"_r_{rule}": key for rule, key in ranked}
-        )
-        order = [f"_r_{rule}" for rule, _ in ranked] + ["source_system", "source_key"]
-        best = candidates.sort(["cluster", *order]).group_by("cluster", maintain_order=True)
-        first = best.first()
-        # the deciding rule: the first whose best key no other candidate shares
-        counts = candidates.join(
-            first.select("cluster", *[pl.col(c).alias(f"{c}_best") for c in order[:-2]]),
-            on="cluster",
-        )
-        decided = []
-        same = pl.lit(True)
-        for rule, _ in ranked:
-            same = same & (pl.col(f"_r_{rule}") == pl.col(f"_r_{rule}_best"))
-            decided.append(same.sum().alias(f"_n_{rule}"))
-        stats = counts.group_by("cluster").agg(pl.len().alias("_n"), *decided)
-        rule_expr = pl.when(pl.col("_n") == 1).then(pl.lit("only_value"))
-        for rule, _ in ranked:
-            rule_expr = rule_expr.when(pl.col(f"_n_{rule}") == 1).then(pl.lit(rule))
-        stats = stats.select("cluster", rule=rule_expr.otherwise(pl.lit("tie_break")))
-        chosen = first.select("cluster", attribute, "source_system", "source_key").join(
-            stats, on="cluster"
-        )
+        # narrow first, then filter: filtering the whole frame copied every column (nulls
+        # group apart, so a value's frequency is the same with them or without)
+        candidates = records.select(
+            "cluster", attribute, "source_system", "source_key", "_tie",
+            *[key.alias(f"_r_{rule}") for rule, key in ranked],
+        ).filter(pl.col(attribute).is_not_null())  # fmt: skip
+        if candidates.height == 0:
+            winners = winners.with_columns(pl.lit(None, records.schema[attribute]).alias(attribute))
+            continue
+        cluster = candidates["cluster"].to_numpy()
+        ranks = [candidates[f"_r_{rule}"].to_numpy() for rule, _ in ranked]
+        keys = ["cluster", *[f"_r_{rule}" for rule, _ in ranked], "_tie"]
+        order = candidates.select(pl.arg_sort_by(keys)).to_series().to_numpy()
+        sorted_cluster = cluster[order]
+        starts = np.flatnonzero(np.r_[True, sorted_cluster[1:] != sorted_cluster[:-1]])
+        sizes = np.diff(np.r_[starts, len(order)])
+        names = ["only_value", "tie_break", *(name for name, _ in ranked)]
+        rule = np.where(sizes == 1, 0, 1)  # an index into `names`
+        undecided = sizes > 1
+        same = np.ones(len(order), bool)  # agrees with the winner on every rule so far
+        for i, rank in enumerate(ranks, start=2):
+            in_order = rank[order]
+            same &= in_order == np.repeat(in_order[starts], sizes)
+            alone = np.add.reduceat(same, starts) == 1
+            rule[undecided & alone] = i
+            undecided &= ~alone
+        chosen = candidates[order[starts]].select(
+            "cluster", attribute, "source_system", "source_key"
+        ).with_columns(rule=pl.Series(rule).replace_strict(dict(enumerate(names)),
+                                                           return_dtype=pl.String))  # fmt: skip
         winners = winners.join(chosen.select("cluster", attribute), on="cluster", how="left")
-        lineage.append(
-            chosen.select(
-                "cluster",
-                pl.lit(attribute).alias("attribute"),
-                "source_system",
-                "source_key",
-                "rule",
-            )
-        )
+        lineage.append(chosen.select(
+            "cluster", pl.lit(attribute).alias("attribute"), "source_system", "source_key", "rule"
+        ))  # fmt: skip
     return winners, pl.concat(lineage) if lineage else pl.DataFrame()

@@ -48,11 +48,9 @@ def review_queue(entity: str, pairs: pl.DataFrame, xref: pl.DataFrame, settings)
 
 def explained_pairs(records: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
     """Scored pairs named by their records' source keys instead of row numbers."""
-    key_of = records.select("source_system", "source_key").with_row_index("row")
+    named = {}
     for side in ("left", "right"):
-        scored = scored.join(
-            key_of.rename({"row": side, "source_system": f"{side}_system",
-                           "source_key": f"{side}_key"}),
-            on=side,
-        )  # fmt: skip
-    return scored.drop("left", "right").with_columns(pl.col("rules").list.join(","))
+        rows = scored[side]  # record row numbers: a gather, not a join
+        named[f"{side}_system"] = records["source_system"].gather(rows)
+        named[f"{side}_key"] = records["source_key"].gather(rows)
+    return scored.with_columns(**named, rules=pl.col("rules").list.join(",")).drop("left", "right")
