@@ -204,32 +204,45 @@ def _complete(records: pl.DataFrame, mapping: SourceMapping) -> pl.DataFrame:
     )
 
 
+def _person_name(names: pl.Series) -> pl.Series:
+    # scripts accent folding cannot reach (Cyrillic, Greek) are transliterated
+    return pl.select(norm.person_name(pl.lit(norm.transliterate(names)))).to_series()
+
+
+def _generation(names: pl.Series) -> pl.Series:
+    return pl.select(norm.generation(pl.lit(names))).to_series()
+
+
+def _city(names: pl.Series) -> pl.Series:
+    return pl.select(norm.words(norm.fold(norm.blank_junk(pl.lit(names))))).to_series()
+
+
 def _match_columns(records: pl.DataFrame) -> pl.DataFrame:
-    """Normalised columns that blocking and comparisons read (`m_*`)."""
+    """Normalised columns that blocking and comparisons read (`m_*`). Names and towns repeat
+    across records, so they are normalised once per distinct value."""
     countries = records["country"].drop_nulls().unique().to_list()
     codes = norm.calling_codes([c for c in countries if len(c) == 2])
     person = pl.col("party_type") == "person"
-    # scripts accent folding cannot reach (Cyrillic, Greek) are transliterated per distinct value
-    ascii_given = norm.transliterate(records["given_name"])
-    ascii_family = norm.transliterate(records["family_name"])
+    # a generation ("Jr") stated in any of the name fields; a word never spans two fields
+    stated = [norm.per_distinct(records[c], _generation)
+              for c in ("given_name", "family_name", "full_name")]  # fmt: skip
+    junior = pl.any_horizontal([pl.lit(s) == "junior" for s in stated])
+    senior = pl.any_horizontal([pl.lit(s) == "senior" for s in stated])
     records = records.with_columns(
         _email_given=pl.col("email"),
-        m_given=pl.when(person).then(norm.person_name(pl.lit(ascii_given))),
-        m_family=pl.when(person).then(norm.person_name(pl.lit(ascii_family))),
-        m_generation=pl.when(person).then(
-            norm.generation(
-                pl.concat_str(
-                    ["given_name", "family_name", "full_name"], separator=" ", ignore_nulls=True
-                )
-            )
-        ),
+        m_given=pl.when(person).then(pl.lit(norm.per_distinct(records["given_name"],
+                                                               _person_name))),
+        m_family=pl.when(person).then(pl.lit(norm.per_distinct(records["family_name"],
+                                                                _person_name))),
+        m_generation=pl.when(person & junior).then(pl.lit("junior"))
+        .when(person & senior).then(pl.lit("senior")),
         m_email=norm.email(pl.col("email")),
         m_phone=norm.phone(pl.col("phone"), pl.col("country"), codes),
         m_postcode=norm.postcode(pl.col("postcode")),
-        m_city=norm.words(norm.fold(norm.blank_junk(pl.col("city")))),
+        m_city=pl.lit(norm.per_distinct(records["city"], _city)),
         m_address=norm.address_line(pl.col("address_line")),
         m_tax_id=_tax_id(),
-    )
+    )  # fmt: skip
     org = norm.organization_name(records["organization_name"])
     return records.with_columns(
         m_organization=pl.when(~person).then(pl.lit(org)),

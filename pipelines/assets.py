@@ -117,8 +117,8 @@ def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinitio
             _ingested_at=pl.lit(datetime.now(UTC)),
             _row_hash=pl.concat_str(pl.col(columns).fill_null(""), separator="\x1f").hash(),
         )
-        frame.write_parquet(warehouse.intermediate("raw", name))
-        landed.rejects.write_parquet(warehouse.intermediate("rejects", name))
+        warehouse.write(frame, "raw", name)
+        warehouse.write(landed.rejects, "rejects", name)
         return dg.MaterializeResult(metadata={
             "dagster/row_count": frame.height,
             "rejected_records": landed.rejects.height,
@@ -215,9 +215,9 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
                             if v})  # fmt: skip
         records, learned = _in_hierarchy(entity, pl.concat(parts, how="vertical_relaxed"),
                                          warehouse)  # fmt: skip
-        records.write_parquet(warehouse.intermediate("staged", entity))
+        warehouse.write(records, "staged", entity)
         quarantine = pl.concat(quarantined, how="vertical_relaxed")
-        quarantine.write_parquet(warehouse.intermediate("quarantine", entity))
+        warehouse.write(quarantine, "quarantine", entity)
         broken = broken_references(quarantine)
         return dg.MaterializeResult(metadata={
             "dagster/row_count": records.height,
@@ -266,7 +266,7 @@ def _entity_assets(
     def candidate_pairs(warehouse: WarehouseResource) -> dg.MaterializeResult:
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
         blocked = candidates(records, match_settings, entity)
-        blocked.pairs.write_parquet(warehouse.intermediate("candidates", entity))
+        warehouse.write(blocked.pairs, "candidates", entity)
         n = records.height
         all_pairs = n * (n - 1) // 2
         return dg.MaterializeResult(metadata={
@@ -292,7 +292,7 @@ def _entity_assets(
         started = time.perf_counter()
         result, models = score(records, pairs, match_settings, entity, labels)
         elapsed = time.perf_counter() - started
-        result.write_parquet(warehouse.intermediate("scored", entity))
+        warehouse.write(result, "scored", entity)
         weights = pl.DataFrame([
             {"kind": kind, "comparison": name, "level": i, "weight_bits": round(float(w), 2)}
             for kind, model in models.items()
@@ -329,7 +329,7 @@ def _entity_assets(
         guarded = cluster(records.height, result, chosen.threshold, chosen.conflict,
                           chosen.conflict_bits)  # fmt: skip
         labels = guarded.labels
-        pl.DataFrame({"cluster": labels}).write_parquet(warehouse.intermediate("clusters", entity))
+        warehouse.write(pl.DataFrame({"cluster": labels}), "clusters", entity)
         sizes = pl.Series(np.bincount(labels)) if len(labels) else pl.Series([], dtype=pl.Int64)
         histogram = (
             sizes.value_counts()
@@ -375,7 +375,7 @@ def _entity_assets(
         outputs = {"golden": table, "xref": xref, "lineage": lineage, "pairs": pairs,
                    "review": review}  # fmt: skip
         for name, frame in outputs.items():
-            frame.write_parquet(warehouse.intermediate("golden", f"{name}_{entity}"))
+            warehouse.write(frame, "golden", f"{name}_{entity}")
         return dg.MaterializeResult(metadata={
             "dagster/row_count": table.height,
             "golden_records": table.height,
