@@ -9,6 +9,7 @@ company); accounts and contracts within their parent (the parent's golden ID, fr
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,6 +198,7 @@ def score(
     settings: Settings = Settings(),
     entity: str = "customer",
     labels: pl.DataFrame | None = None,
+    progress: Callable[[int, str], object] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, Model]]:
     """Comparison levels, match weight and probability for every candidate pair.
 
@@ -205,12 +207,15 @@ def score(
     clustering guard respects; `weight` keeps the model's own) and, through
     `labelled_settings`, the match threshold. They do not train m: labels drawn from the
     review band are its hardest pairs, and as a training session they moved m away from the
-    rest of the data (F1 on the entities no label touched fell, benchmarks/RESULTS.md)."""
+    rest of the data (F1 on the entities no label touched fell, benchmarks/RESULTS.md).
+    `progress(pairs_done, note)`, where given, hears after each kind's comparisons (counted as
+    half its pairs' work) and scores."""
     rng = np.random.default_rng(settings.seed)
     party = kinds(records, entity)
     if labels is not None and labels.height:
         pairs = with_decisions(pairs, labels, party)
     scored, models = [], {}
+    done = 0
     for kind in KINDS[entity]:
         comparisons = COMPARISONS[kind]
         subset = pairs.filter(pl.col("party") == kind)
@@ -219,6 +224,8 @@ def score(
             continue
         sides = Sides(records, subset["left"].to_numpy(), subset["right"].to_numpy())
         levels = compare_sides(sides, kind)
+        if progress:
+            progress(done + subset.height // 2, f"{kind} pairs compared")
         rl, rr = _random_pairs(rows, min(settings.random_pairs, len(rows) ** 2), rng)
         u = estimate_u(comparisons, compare_sides(sides.pairs(rl, rr), kind))
         sessions = []
@@ -236,6 +243,9 @@ def score(
         if label is not None:
             probability = np.where(np.isnan(label), probability, label)
         models[kind] = model
+        done += subset.height
+        if progress:
+            progress(done, f"{kind} pairs scored")
         scored.append(subset.with_columns(
             **{f"level_{k}": pl.Series(v) for k, v in levels.items()},
             **{f"level_{k}": pl.Series(v) for k, v in context_levels(model, levels).items()},

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from matching import golden as golden_lib
 from matching import hierarchy
@@ -23,6 +24,7 @@ from matching.survive import Survivorship
 from . import pairs as pairs_lib
 from .contracts import Project, SourceContract
 from .ingest import land
+from .progress import Reporter
 from .settings import MatchSettings
 from .warehouse import WarehouseResource
 
@@ -196,9 +198,13 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
     @dg.asset(key=dg.AssetKey(["staged", entity]), deps=deps, kinds={"polars", "parquet"},
               description=f"Source {entity} records mapped to the canonical model, "
               f"standardised{references}.", **common)  # fmt: skip
-    def staged(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def staged(context: dg.AssetExecutionContext,
+               warehouse: WarehouseResource) -> dg.MaterializeResult:  # fmt: skip
         parents = _parents(entity, warehouse)
         parts, quarantined, per_source, defects = [], [], {}, {}
+        rows = sum(pq.ParquetFile(warehouse.intermediate("raw", c.dataset)).metadata.num_rows
+                   for c in sources)  # fmt: skip
+        report, done = Reporter(context.log.info, f"staging {entity} records", rows, "rows"), 0
         for contract in sources:
             raw = pl.read_parquet(warehouse.intermediate("raw", contract.dataset))
             result = standardize(raw.drop("_ingested_at", "_row_hash"), contract.mapping)
@@ -211,6 +217,8 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
                 quarantined.append(_quarantine_rows(linked.quarantine, contract))
             parts.append(records)
             per_source[contract.dataset] = records.height
+            done += raw.height
+            report(done, contract.dataset)
             defects.update({f"{contract.dataset}.{k}": v for k, v in result.field_defects.items()
                             if v})  # fmt: skip
         records, learned = _in_hierarchy(entity, pl.concat(parts, how="vertical_relaxed"),
@@ -283,14 +291,16 @@ def _entity_assets(
               description="Fellegi-Sunter comparison levels, match weight and probability per "
               "candidate pair; m/u estimated by EM, and per context (a household) its own "
               "match share and u.", **common)  # fmt: skip
-    def scored(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def scored(context: dg.AssetExecutionContext,
+               warehouse: WarehouseResource) -> dg.MaterializeResult:  # fmt: skip
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
         pairs = pl.read_parquet(warehouse.intermediate("candidates", entity))
         labels, unknown = pairs_lib.labelled_pairs(
             project, getattr(settings, entity).labels, records
         )
         started = time.perf_counter()
-        result, models = score(records, pairs, match_settings, entity, labels)
+        report = Reporter(context.log.info, f"scoring {entity} pairs", pairs.height, "pairs")
+        result, models = score(records, pairs, match_settings, entity, labels, progress=report)
         elapsed = time.perf_counter() - started
         warehouse.write(result, "scored", entity)
         weights = pl.DataFrame([

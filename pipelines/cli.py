@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 import threading
 import time
@@ -55,6 +57,30 @@ def _generate(args: argparse.Namespace) -> int:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@contextlib.contextmanager
+def _step_bar(steps: int):
+    """A rich bar over `steps` Dagster steps on stderr when it is a terminal, fed by the
+    handler yielded (`pipelines.progress.StepBar`); None (no bar) otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipelines.progress import StepBar
+
+    # Dagster captures each step's stdout and stderr (the file descriptors themselves), so the
+    # bar writes to its own copy of the terminal's descriptor
+    with (
+        os.fdopen(os.dup(sys.stderr.fileno()), "w") as terminal,
+        Progress(TextColumn("{task.description:<60.60}"), BarColumn(),
+                 TextColumn("{task.completed}/{task.total} steps"), TimeElapsedColumn(),
+                 console=Console(file=terminal), transient=True) as bar,
+    ):  # fmt: skip
+        task = bar.add_task("starting", total=steps)
+        yield StepBar(lambda: bar.advance(task), lambda text: bar.update(task, description=text))
+
+
 def _run(args: argparse.Namespace) -> int:
     # Great Expectations takes seconds to import; the contract checks need it only after the
     # first extract has landed, so the import overlaps Dagster's start-up and the landing
@@ -66,6 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     from pipelines.graph import JOB, build_definitions, instance_for
     from pipelines.ledger import RunRecord, append
     from pipelines.outcome import collect
+    from pipelines.progress import bar_logger
 
     started = time.perf_counter()
     started_at = datetime.now(UTC)
@@ -75,11 +102,17 @@ def _run(args: argparse.Namespace) -> int:
     except (ContractError, ValueError, FileNotFoundError) as exc:
         print(f"mdm run: the project cannot load:\n{exc}", file=sys.stderr)
         return 2
-    result = defs.resolve_job_def(JOB).execute_in_process(
-        instance=instance_for(warehouse),
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-    )
+    job = defs.resolve_job_def(JOB)
+    with _step_bar(len(job.graph.node_dict)) as handler:
+        # in a terminal, a bar over the job's steps; the console log goes on as before
+        loggers = {"console": {"config": {"log_level": args.log_level}}}
+        if handler is not None:
+            job = job.with_logger_defs({**job.loggers, "progress": bar_logger(handler)})
+            loggers["progress"] = {}
+        result = job.execute_in_process(
+            instance=instance_for(warehouse), raise_on_error=False,
+            run_config={"loggers": loggers},
+        )  # fmt: skip
     outcome = collect(result, warehouse)
     append(
         warehouse,

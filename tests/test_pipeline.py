@@ -377,3 +377,23 @@ def test_planted_hard_negatives_with_evidence_rarely_merge(warehouse: Path) -> N
     assert shares[("namesake", True)] < 0.05 and shares[("namesake", False)] < 0.1
     assert shares[("lookalike_organization", True)] == 0.0
     assert shares[("jr_sr", True)] < 0.15 and shares[("twin", True)] < 0.3
+
+
+def test_long_stages_log_their_progress(warehouse: Path) -> None:
+    instance = instance_for(warehouse)
+    run = instance.get_runs(limit=1)[0]
+    messages = {}
+    for entry in instance.all_logs(run.run_id):
+        if entry.user_message and entry.step_key in ("staged__customer", "scored__customer"):
+            messages.setdefault(entry.step_key, []).append(entry.user_message)
+    staged = [m for m in messages["staged__customer"] if m.startswith("staging customer")]
+    # one line per source, the last with every row of the three customer extracts
+    assert len(staged) == 3
+    assert staged[-1].startswith("staging customer records (erp_partners): 4,213 / 4,213 rows")
+    assert "ETA" in staged[0] and "ETA" not in staged[-1]
+    scored = [m for m in messages["scored__customer"] if m.startswith("scoring customer")]
+    assert [m.split(": ")[0] for m in scored] == [
+        f"scoring customer pairs ({kind} pairs {phase})"
+        for kind in ("person", "organization") for phase in ("compared", "scored")
+    ]  # fmt: skip
+    assert scored[-1].split(": ")[1].startswith("3,721 / 3,721 pairs")
