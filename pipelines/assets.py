@@ -333,10 +333,17 @@ def _entity_assets(
               "the match threshold, rebuilt where a chain would join two records whose own "
               "pair scored below the conflict floor.", **common)  # fmt: skip
     def clusters(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        records = pl.read_parquet(warehouse.intermediate("staged", entity))
-        result = pl.read_parquet(warehouse.intermediate("scored", entity))
+        staged = pq.ParquetFile(warehouse.intermediate("staged", entity)).metadata.num_rows
+        scored_file = warehouse.intermediate("scored", entity)
+        # the decision and each comparison's weight (the conflicts), not the levels
+        wanted = [
+            c
+            for c in pq.read_schema(scored_file).names
+            if c in ("left", "right", "probability", "weight", "match") or c.startswith("weight_")
+        ]
+        result = pl.read_parquet(scored_file, columns=wanted)
         chosen = labelled_settings(result, match_settings)
-        guarded = cluster(records.height, result, chosen.threshold, chosen.conflict,
+        guarded = cluster(staged, result, chosen.threshold, chosen.conflict,
                           chosen.conflict_bits)  # fmt: skip
         labels = guarded.labels
         warehouse.write(pl.DataFrame({"cluster": labels}), "clusters", entity)
@@ -363,7 +370,11 @@ def _entity_assets(
               **common)  # fmt: skip
     def golden(warehouse: WarehouseResource) -> dg.MaterializeResult:
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
-        result = pl.read_parquet(warehouse.intermediate("scored", entity))
+        scored_file = warehouse.intermediate("scored", entity)
+        # only what clustering decided on: the pairs themselves are streamed, not held
+        decided = [c for c in ("left", "right", "probability", "weight", "match")
+                   if c in pq.read_schema(scored_file).names]  # fmt: skip
+        result = pl.read_parquet(scored_file, columns=decided)
         labels = pl.read_parquet(warehouse.intermediate("clusters", entity))["cluster"].to_numpy()
         n_clusters = int(labels.max()) + 1 if len(labels) else 0
         ids = golden_lib.mint_ids(n_clusters, ID_PREFIX[entity], np.random.default_rng())
@@ -373,6 +384,7 @@ def _entity_assets(
             attributes=GOLDEN_ATTRIBUTES[entity], survivorship=_survivorship(entity, settings),
             golden_ids=ids,
         )  # fmt: skip
+        del result
         now = datetime.now(UTC)
         table = _golden_table(entity, table, warehouse)
         table = table.with_columns(valid_from=pl.lit(now), version=pl.lit(1))
@@ -380,10 +392,17 @@ def _entity_assets(
             valid_from=pl.lit(now), valid_to=pl.lit(None, pl.Datetime("us", "UTC"))
         )
         lineage = lineage.select(pl.lit(entity).alias("entity"), *lineage.columns)
-        pairs = pairs_lib.explained_pairs(records, result)
-        review = pairs_lib.review_queue(entity, pairs, xref, chosen)
-        outputs = {"golden": table, "xref": xref, "lineage": lineage, "pairs": pairs,
-                   "review": review}  # fmt: skip
+        pairs = pairs_lib.named_pairs(records, pl.scan_parquet(scored_file))
+        pairs.sink_parquet(warehouse.intermediate("golden", f"pairs_{entity}"),
+                           compression="lz4")  # fmt: skip
+        band = pl.scan_parquet(scored_file).filter(
+            pl.col("probability").is_between(chosen.review_threshold, chosen.threshold,
+                                             closed="left")
+        )  # fmt: skip
+        review = pairs_lib.review_queue(
+            entity, pairs_lib.named_pairs(records, band).collect(), xref, chosen
+        )
+        outputs = {"golden": table, "xref": xref, "lineage": lineage, "review": review}
         for name, frame in outputs.items():
             warehouse.write(frame, "golden", f"{name}_{entity}")
         return dg.MaterializeResult(metadata={

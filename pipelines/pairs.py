@@ -46,11 +46,14 @@ def review_queue(entity: str, pairs: pl.DataFrame, xref: pl.DataFrame, settings)
     ).sort("probability", descending=True)  # fmt: skip
 
 
-def explained_pairs(records: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
-    """Scored pairs named by their records' source keys instead of row numbers."""
-    named = {}
+def named_pairs(records: pl.DataFrame, scored: pl.LazyFrame) -> pl.LazyFrame:
+    """Scored pairs named by their records' source keys instead of row numbers; a query, so
+    that millions of pairs are streamed to a file (`sink_parquet`), not held in memory."""
+    keys = records.select("source_system", "source_key").with_row_index("_row")
+    keys = keys.with_columns(pl.col("_row").cast(pl.Int64)).lazy()
     for side in ("left", "right"):
-        rows = scored[side]  # record row numbers: a gather, not a join
-        named[f"{side}_system"] = records["source_system"].gather(rows)
-        named[f"{side}_key"] = records["source_key"].gather(rows)
-    return scored.with_columns(**named, rules=pl.col("rules").list.join(",")).drop("left", "right")
+        scored = scored.join(
+            keys.rename({"source_system": f"{side}_system", "source_key": f"{side}_key"}),
+            left_on=side, right_on="_row", how="left", maintain_order="left",
+        )  # fmt: skip
+    return scored.drop("left", "right").with_columns(pl.col("rules").list.join(","))
