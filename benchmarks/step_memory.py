@@ -1,0 +1,50 @@
+"""Peak memory per Dagster step of one `mdm run` (issue #7: find the step that sets the peak).
+
+Runs `mdm run ARGS...` in this process with the terminal bar's place taken by a log handler
+that, at the end of each step, reads the process's peak RSS (VmHWM) and resets it (Linux:
+writing 5 to /proc/self/clear_refs). A step's figure is therefore the highest RSS seen while
+it ran, which includes what earlier steps left allocated. Prints one line per step::
+
+    .venv/bin/python benchmarks/step_memory.py run --project benchmarks/.cache/gen-1000000 \\
+        --warehouse /tmp/w --log-level WARNING
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from pathlib import Path
+
+import pipelines.cli as cli
+
+STATUS = Path("/proc/self/status")
+
+
+def peak_gb() -> float:
+    line = next(x for x in STATUS.read_text().splitlines() if x.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024**2
+
+
+class StepPeaks(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)  # step events are logged at DEBUG
+        self.started = time.perf_counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
+        if getattr(event, "event_type_value", None) in ("STEP_SUCCESS", "STEP_FAILURE"):
+            elapsed = time.perf_counter() - self.started
+            print(f"{elapsed:7.1f} s  {peak_gb():5.2f} GB  {event.step_key}", flush=True)
+            Path("/proc/self/clear_refs").write_text("5")
+
+
+@contextlib.contextmanager
+def _peaks(_steps: int):
+    yield StepPeaks()
+
+
+if __name__ == "__main__":
+    cli._step_bar = _peaks
+    sys.exit(cli.main(sys.argv[1:]))
