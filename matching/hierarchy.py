@@ -142,14 +142,22 @@ def holder_label(records: pl.DataFrame, name: str, holder: str) -> pl.Series:
     return out["_n"].rename(f"{name}_label")
 
 
+# what `with_labels` reads of the customer records
+HOLDER_COLUMNS = ["source_system", "source_key", "given_name", "family_name", "full_name",
+                  "organization_name"]  # fmt: skip
+
+
 def with_labels(accounts: pl.DataFrame, customers: pl.DataFrame) -> pl.DataFrame:
     """`accounts` (linked) with `m_label`: the account name without the words of the customer
     record it references (`customers`: staged customer records)."""
-    holders = customers.unique(["source_system", "source_key"], keep="first").select(
+    names = HOLDER_COLUMNS[2:]
+    # narrow before `unique`, which would copy every column of millions of customers
+    holders = customers.select("source_system", "source_key", *names).unique(
+        ["source_system", "source_key"], keep="first"
+    ).select(
         "source_system",
         pl.col("source_key").alias("customer_ref"),
-        _holder=pl.concat_str(["given_name", "family_name", "full_name", "organization_name"],
-                              separator=" ", ignore_nulls=True),
+        _holder=pl.concat_str(names, separator=" ", ignore_nulls=True),
     )  # fmt: skip
     joined = accounts.join(holders, on=["source_system", "customer_ref"], how="left")
     return joined.with_columns(m_label=holder_label(joined, "account_name", "_holder")).drop(

@@ -168,7 +168,8 @@ def _in_hierarchy(entity: str, records: pl.DataFrame, warehouse: WarehouseResour
     """What a child learns from its resolved parents: an account its label (its name without
     its holder's), a contract its customer (its account's). Returns records and metadata."""
     if entity == "account":
-        customers = pl.read_parquet(warehouse.intermediate("staged", "customer"))
+        customers = pl.read_parquet(warehouse.intermediate("staged", "customer"),
+                                    columns=hierarchy.HOLDER_COLUMNS)  # fmt: skip
         return hierarchy.with_labels(records, customers), {}
     if entity == "contract":
         accounts = pl.read_parquet(warehouse.intermediate("golden", "golden_account"))
