@@ -49,9 +49,12 @@ def sounds(series: pl.Series) -> pl.Series:
     """Metaphone key of each (ASCII, lower-case) name, computed once per distinct name: "smith"
     and "smyth" -> "SM0", "mueller" and "muller" -> "MLR". A blocking key: names a typo or a
     spelling apart still meet."""
-    distinct = series.drop_nulls().unique().to_list()
-    table = {v: jellyfish.metaphone(v) or None for v in distinct}
-    return series.replace_strict(table, default=None, return_dtype=pl.String)
+    return per_distinct(series, _metaphones)
+
+
+def _metaphones(names: pl.Series) -> pl.Series:
+    keys = [jellyfish.metaphone(v) or None if v is not None else None for v in names.to_list()]
+    return pl.Series(keys, dtype=pl.String)
 
 
 @functools.cache

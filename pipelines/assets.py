@@ -242,6 +242,16 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
     return staged
 
 
+def _decisions(warehouse: WarehouseResource, entity: str, with_weights: bool) -> pl.DataFrame:
+    """The scored pairs' decision columns (rows, probability, weight, a steward's label where
+    any), and each comparison's weight if asked: not the millions of pairs' levels."""
+    path = warehouse.intermediate("scored", entity)
+    decision = ("left", "right", "probability", "weight", "match")
+    wanted = [c for c in pq.read_schema(path).names
+              if c in decision or (with_weights and c.startswith("weight_"))]  # fmt: skip
+    return pl.read_parquet(path, columns=wanted)
+
+
 def _golden_table(entity, table: pl.DataFrame, warehouse: WarehouseResource) -> pl.DataFrame:
     """A contract's customer is its golden account's: one hierarchy, never two answers."""
     if entity != "contract":
@@ -335,14 +345,8 @@ def _entity_assets(
               "pair scored below the conflict floor.", **common)  # fmt: skip
     def clusters(warehouse: WarehouseResource) -> dg.MaterializeResult:
         staged = pq.ParquetFile(warehouse.intermediate("staged", entity)).metadata.num_rows
-        scored_file = warehouse.intermediate("scored", entity)
         # the decision and each comparison's weight (the conflicts), not the levels
-        wanted = [
-            c
-            for c in pq.read_schema(scored_file).names
-            if c in ("left", "right", "probability", "weight", "match") or c.startswith("weight_")
-        ]
-        result = pl.read_parquet(scored_file, columns=wanted)
+        result = _decisions(warehouse, entity, with_weights=True)
         chosen = labelled_settings(result, match_settings)
         guarded = cluster(staged, result, chosen.threshold, chosen.conflict,
                           chosen.conflict_bits)  # fmt: skip
@@ -373,9 +377,7 @@ def _entity_assets(
         records = pl.read_parquet(warehouse.intermediate("staged", entity))
         scored_file = warehouse.intermediate("scored", entity)
         # only what clustering decided on: the pairs themselves are streamed, not held
-        decided = [c for c in ("left", "right", "probability", "weight", "match")
-                   if c in pq.read_schema(scored_file).names]  # fmt: skip
-        result = pl.read_parquet(scored_file, columns=decided)
+        result = _decisions(warehouse, entity, with_weights=False)
         labels = pl.read_parquet(warehouse.intermediate("clusters", entity))["cluster"].to_numpy()
         n_clusters = int(labels.max()) + 1 if len(labels) else 0
         ids = golden_lib.mint_ids(n_clusters, ID_PREFIX[entity], np.random.default_rng())
