@@ -3,7 +3,8 @@
 Runs `mdm run ARGS...` in this process with the terminal bar's place taken by a log handler
 that, at the end of each step, reads the process's peak RSS (VmHWM) and resets it (Linux:
 writing 5 to /proc/self/clear_refs). A step's figure is therefore the highest RSS seen while
-it ran, which includes what earlier steps left allocated. Prints one line per step::
+it ran, which includes what earlier steps left allocated; "after" is the RSS the step left
+(live data and what the allocators kept). Prints one line per step::
 
     .venv/bin/python benchmarks/step_memory.py run --project benchmarks/.cache/gen-1000000 \\
         --warehouse /tmp/w --log-level WARNING
@@ -22,8 +23,8 @@ import pipelines.cli as cli
 STATUS = Path("/proc/self/status")
 
 
-def peak_gb() -> float:
-    line = next(x for x in STATUS.read_text().splitlines() if x.startswith("VmHWM"))
+def status_gb(field: str) -> float:
+    line = next(x for x in STATUS.read_text().splitlines() if x.startswith(field))
     return int(line.split()[1]) / 1024**2
 
 
@@ -36,7 +37,11 @@ class StepPeaks(logging.Handler):
         event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
         if getattr(event, "event_type_value", None) in ("STEP_SUCCESS", "STEP_FAILURE"):
             elapsed = time.perf_counter() - self.started
-            print(f"{elapsed:7.1f} s  {peak_gb():5.2f} GB  {event.step_key}", flush=True)
+            peak, now = status_gb("VmHWM"), status_gb("VmRSS")
+            print(
+                f"{elapsed:7.1f} s  {peak:5.2f} GB  {now:5.2f} GB after  {event.step_key}",
+                flush=True,
+            )
             Path("/proc/self/clear_refs").write_text("5")
 
 

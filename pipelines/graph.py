@@ -10,6 +10,7 @@ from .assets import build_assets, project_entities
 from .checks import build_checks
 from .contracts import load_project
 from .integrity import build_pipeline_checks
+from .memory import STEP_HOOKS
 from .publish import publish_asset
 from .settings import load_settings
 from .warehouse import WarehouseResource
@@ -33,6 +34,7 @@ def build_definitions(project_dir: Path | str, warehouse: str | None = None) -> 
         JOB,
         selection=dg.AssetSelection.all(),
         executor_def=dg.in_process_executor,
+        hooks=STEP_HOOKS,  # what a step freed is free for the next one (pipelines/memory.py)
         description="Land, standardise, match and publish every entity of the project.",
     )
     path = warehouse if warehouse is not None else dg.EnvVar("MDM_WAREHOUSE")
