@@ -31,7 +31,10 @@ class BlockingRule:
 
 @dataclass(frozen=True)
 class Blocked:
-    pairs: pl.DataFrame  # left, right (record indices, left < right), rules (list of names)
+    # left, right (record indices, left < right), rules: the names of the rules that found
+    # the pair, sorted and comma-joined, a Categorical (a few hundred distinct sets among
+    # millions of pairs: 4 bytes a pair, where a list of strings cost ~40)
+    pairs: pl.DataFrame
     report: pl.DataFrame  # rule, blocks, capped_blocks, capped_records, pairs
 
 
@@ -71,6 +74,15 @@ class _Blocks:
         second = first + 1 + _ranks(after)
         a, b = self.rows[first].astype(np.uint64), self.rows[second].astype(np.uint64)
         return (np.minimum(a, b) << np.uint64(32)) | np.maximum(a, b)
+
+
+def found_by(rules: pl.Series, rule: str) -> np.ndarray:
+    """Per pair, whether blocking rule `rule` found it (`rules`: `Blocked.pairs["rules"]`)."""
+    sets = rules.unique().cast(pl.String)
+    hits = sets.filter(sets.str.split(",").list.contains(rule))
+    if len(hits) == 0:
+        return np.zeros(len(rules), bool)
+    return rules.cast(pl.String).is_in(hits.implode()).to_numpy()
 
 
 def _ranks(counts: np.ndarray) -> np.ndarray:
@@ -121,8 +133,8 @@ def block(
     masks = union["bit"].unique().sort()
     names = pl.DataFrame({
         "bit": masks,
-        "rules": pl.Series([sorted(r.name for i, r in enumerate(rules) if bits >> i & 1)
-                            for bits in masks.to_list()], dtype=pl.List(pl.String)),
+        "rules": pl.Series([",".join(sorted(r.name for i, r in enumerate(rules) if bits >> i & 1))
+                            for bits in masks.to_list()], dtype=pl.Categorical),
     })  # fmt: skip
     code = union["pair"].to_numpy()
     pairs = pl.DataFrame({

@@ -126,6 +126,15 @@ CONTEXTS: dict[str, tuple[Context, ...]] = {
 }
 COMPARISONS = {"person": PERSON, "organization": ORGANIZATION, "account": ACCOUNT,
                "contract": CONTRACT}  # fmt: skip
+# The record columns each kind's comparisons read: scoring reads only these of the staged
+# records (at 1M entities, every column of 2M customer records held 1.2 GB).
+_PLACE = ("m_email", "m_phone", "m_postcode", "m_address", "m_city")
+COMPARED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "person": ("m_given", "m_family", "birth_date", "m_generation", "m_tax_id", *_PLACE),
+    "organization": ("m_organization", "m_tax_id", *_PLACE),
+    "account": ("customer_golden_id", "m_iban", "m_label", "opened_at", "currency"),
+    "contract": ("account_golden_id", "product", "start_date", "end_date", "amount", "currency"),
+}
 
 
 def _levels(sim: np.ndarray, exact: np.ndarray, cuts: tuple[float, ...], null: np.ndarray):

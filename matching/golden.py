@@ -79,7 +79,8 @@ def build(
         inside.select(row="left", p="probability"), inside.select(row="right", p="probability"),
     ]).group_by("row").agg(pl.col("p").max())  # fmt: skip
     xref = (
-        with_cluster.with_row_index("row")
+        with_cluster.select("source_system", "source_key", "cluster")  # not every column
+        .with_row_index("row")
         .join(best.with_columns(pl.col("row").cast(pl.UInt32)), on="row", how="left")
         .join(ids, on="cluster")
         .select(

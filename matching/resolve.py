@@ -16,9 +16,9 @@ import numpy as np
 import polars as pl
 
 from . import normalize as norm
-from .blocking import Blocked, BlockingRule, block
+from .blocking import Blocked, BlockingRule, block, found_by
 from .cluster import Guarded, guarded_components
-from .compare import COMPARISONS, CONTEXTS, compare_sides
+from .compare import COMPARED_COLUMNS, COMPARISONS, CONTEXTS, compare_sides
 from .frequency import term_frequencies
 from .score import Model, context_levels, estimate_u, score_pairs, train
 from .sides import Sides
@@ -140,6 +140,14 @@ def _random_pairs(rows: np.ndarray, k: int, rng: np.random.Generator):
     return left[keep], right[keep]
 
 
+def scoring_columns(entity: str) -> list[str]:
+    """The staged columns `score` reads for `entity`: the kind, the keys (a steward's labels
+    name records by them) and what the comparisons compare."""
+    compared = [c for kind in KINDS[entity] for c in COMPARED_COLUMNS[kind]]
+    kind = ["party_type"] if entity == "customer" else []
+    return list(dict.fromkeys([*kind, "source_system", "source_key", *compared]))
+
+
 def kinds(records: pl.DataFrame, entity: str) -> np.ndarray:
     """The kind of each record: its party type for a customer, else the entity itself."""
     if entity == "customer":
@@ -150,8 +158,8 @@ def kinds(records: pl.DataFrame, entity: str) -> np.ndarray:
 def candidates(
     records: pl.DataFrame, settings: Settings = Settings(), entity: str = "customer"
 ) -> Blocked:
-    """Candidate pairs (`left`, `right` record rows, `party`, `rules`) and the blocking report;
-    kinds are blocked apart (a person is never paired with an organisation)."""
+    """Candidate pairs (`left`, `right` record rows, `party`, `rules`: Categoricals) and the
+    blocking report; kinds are blocked apart (a person is never paired with an organisation)."""
     party = kinds(records, entity)
     pairs, reports = [], []
     for kind in KINDS[entity]:
@@ -166,10 +174,10 @@ def candidates(
         pairs.append(blocked.pairs.with_columns(
             left=pl.Series(rows[blocked.pairs["left"].to_numpy()]),
             right=pl.Series(rows[blocked.pairs["right"].to_numpy()]),
-            party=pl.lit(kind),
+            party=pl.lit(kind, pl.Categorical),
         ))  # fmt: skip
-    empty = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64, "rules": pl.List(pl.String),
-                                 "party": pl.String})  # fmt: skip
+    empty = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64, "rules": pl.Categorical,
+                                 "party": pl.Categorical})  # fmt: skip
     return Blocked(
         pl.concat(pairs, how="vertical_relaxed") if pairs else empty,
         pl.concat(reports) if reports else pl.DataFrame(),
@@ -187,8 +195,8 @@ def with_decisions(pairs: pl.DataFrame, labels: pl.DataFrame, party: np.ndarray)
                                      party[labels["right"].to_numpy()]))  # fmt: skip
     missed = labels.join(pairs.select("left", "right"), on=["left", "right"], how="anti")
     extra = missed.select(
-        "left", "right", rules=pl.lit(["label"], pl.List(pl.String)),
-        party=pl.Series(party[missed["left"].to_numpy()], dtype=pl.String),
+        "left", "right", rules=pl.lit("label", pl.Categorical),
+        party=pl.Series(party[missed["left"].to_numpy()], dtype=pl.Categorical),
     )  # fmt: skip
     out = pl.concat([pairs, extra.cast(pairs.schema)], how="vertical")
     return out.join(labels, on=["left", "right"], how="left")
@@ -232,7 +240,7 @@ def score(
         u = estimate_u(comparisons, compare_sides(sides.pairs(rl, rr), kind))
         sessions = []
         for rule in TRAINING_SESSIONS[kind]:
-            mask = subset["rules"].list.contains(rule).to_numpy()
+            mask = found_by(subset["rules"], rule)
             if mask.any():
                 # a comparison learns only from the sessions allowed to teach it
                 excluded = FORCED[rule] | {c for c, only in TAUGHT_BY.items() if rule not in only}

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from matching import golden as golden_lib
 from matching import hierarchy
 from matching.mapping import CANONICAL_FIELDS
-from matching.resolve import candidates, cluster, labelled_settings, score
+from matching.resolve import candidates, cluster, labelled_settings, score, scoring_columns
 from matching.standardize import standardize
 from matching.survive import Survivorship
 
@@ -304,7 +304,8 @@ def _entity_assets(
               "match share and u.", **common)  # fmt: skip
     def scored(context: dg.AssetExecutionContext,
                warehouse: WarehouseResource) -> dg.MaterializeResult:  # fmt: skip
-        records = pl.read_parquet(warehouse.intermediate("staged", entity))
+        records = pl.read_parquet(warehouse.intermediate("staged", entity),
+                                  columns=scoring_columns(entity))  # fmt: skip
         pairs = pl.read_parquet(warehouse.intermediate("candidates", entity))
         labels, unknown = pairs_lib.labelled_pairs(
             project, getattr(settings, entity).labels, records
@@ -374,7 +375,9 @@ def _entity_assets(
               "published: its checks run on this version first.",
               **common)  # fmt: skip
     def golden(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        records = pl.read_parquet(warehouse.intermediate("staged", entity))
+        # what survivorship and the keys need: not the match columns
+        kept = ["source_system", "source_key", "source_updated_at", *GOLDEN_ATTRIBUTES[entity]]
+        records = pl.read_parquet(warehouse.intermediate("staged", entity), columns=kept)
         scored_file = warehouse.intermediate("scored", entity)
         # only what clustering decided on: the pairs themselves are streamed, not held
         result = _decisions(warehouse, entity, with_weights=False)

@@ -56,4 +56,4 @@ def named_pairs(records: pl.DataFrame, scored: pl.LazyFrame) -> pl.LazyFrame:
             keys.rename({"source_system": f"{side}_system", "source_key": f"{side}_key"}),
             left_on=side, right_on="_row", how="left", maintain_order="left",
         )  # fmt: skip
-    return scored.drop("left", "right").with_columns(pl.col("rules").list.join(","))
+    return scored.drop("left", "right").with_columns(pl.col("rules", "party").cast(pl.String))

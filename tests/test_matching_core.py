@@ -115,7 +115,7 @@ def test_blocking_unions_rules_and_caps_big_blocks() -> None:
     ]
     blocked = block(PEOPLE, rules, max_block=50)
     assert blocked.pairs.select("left", "right").rows() == [(0, 1), (0, 5), (1, 5)]
-    assert blocked.pairs["rules"].to_list()[0] == ["email", "family_postcode"]
+    assert blocked.pairs["rules"].to_list()[0] == "email,family_postcode"
     capped = block(PEOPLE, rules, max_block=2)
     report = {r["rule"]: r for r in capped.report.iter_rows(named=True)}
     assert report["family_postcode"]["capped_blocks"] == 1
@@ -343,7 +343,7 @@ def test_labels_decide_their_pairs() -> None:
     scored, _ = score(people, blocked, Settings(random_pairs=1_000), "customer", labels)
     by_pair = {(r["left"], r["right"]): r for r in scored.iter_rows(named=True)}
     assert by_pair[(0, 1)]["probability"] == 0.0 and by_pair[(0, 1)]["match"] is False
-    assert by_pair[(2, 3)]["probability"] == 1.0 and by_pair[(2, 3)]["rules"] == ["label"]
+    assert by_pair[(2, 3)]["probability"] == 1.0 and by_pair[(2, 3)]["rules"] == "label"
     unlabelled = [r for r in by_pair.values() if r["match"] is None]
     assert unlabelled and all(0.0 < r["probability"] < 1.0 for r in unlabelled)
     # the "no" is a conflict: no chain through another record puts 0 and 1 together
@@ -523,3 +523,15 @@ def test_two_valid_tax_ids_differ_and_a_typo_is_unchecked_by_hand() -> None:
     levels = _vat_levels(Sides(orgs, np.array([0, 0, 0, 0, 3, 0]), np.array([0, 1, 2, 3, 4, 5])))
     # exact, two companies, a typo, two companies (DE and GB), no evidence, no known check
     assert levels.tolist() == [2, 0, 1, 0, -1, 1]
+
+
+def test_scoring_reads_every_column_the_comparisons_and_frequencies_use() -> None:
+    from matching.frequency import TERM_FREQUENCY
+    from matching.resolve import KINDS, scoring_columns
+
+    for entity, kinds_of in KINDS.items():
+        read = set(scoring_columns(entity))
+        for kind in kinds_of:
+            assert set(TERM_FREQUENCY.get(kind, {}).values()) <= read, kind
+    assert "party_type" in scoring_columns("customer")
+    assert "party_type" not in scoring_columns("account")
