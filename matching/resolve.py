@@ -9,7 +9,7 @@ company); accounts and contracts within their parent (the parent's golden ID, fr
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,6 +130,7 @@ class Settings:
     max_block: int = 50
     pair_budget: int = 50_000_000
     random_pairs: int = 200_000  # record pairs sampled to estimate u
+    chunk_pairs: int = 2_000_000  # pairs compared and scored at a time: bounds scoring's memory
     seed: int = 0
 
 
@@ -202,15 +203,31 @@ def with_decisions(pairs: pl.DataFrame, labels: pl.DataFrame, party: np.ndarray)
     return out.join(labels, on=["left", "right"], how="left")
 
 
-def score(
-    records: pl.DataFrame,
-    pairs: pl.DataFrame,
-    settings: Settings = Settings(),
-    entity: str = "customer",
-    labels: pl.DataFrame | None = None,
-    progress: Callable[[int, str], object] | None = None,
-) -> tuple[pl.DataFrame, dict[str, Model]]:
-    """Comparison levels, match weight and probability for every candidate pair.
+def scored_schema(entity: str, labelled: bool = False) -> pl.Schema:
+    """The columns of `entity`'s scored pairs, the same in every chunk: each kind's levels and
+    bits (null where a comparison is not the pair's kind's), then weight and probability."""
+    names = [n for kind in KINDS[entity]
+             for n in [*(c.name for c in COMPARISONS[kind]),
+                       *(c.name for c in CONTEXTS.get(kind, ()))]]  # fmt: skip
+    names = list(dict.fromkeys(names))
+    return pl.Schema({
+        "left": pl.Int64, "right": pl.Int64, "rules": pl.Categorical(), "party": pl.Categorical(),
+        **({"match": pl.Boolean} if labelled else {}),
+        **{f"level_{n}": pl.Int8 for n in names}, **{f"weight_{n}": pl.Float32 for n in names},
+        "weight": pl.Float64, "probability": pl.Float64,
+    })  # fmt: skip
+
+
+class Scoring:
+    """Comparison levels, match weight and probability for every candidate pair, produced
+    chunk by chunk: iterating yields frames of at most `settings.chunk_pairs` pairs, each with
+    `schema`, kind after kind in candidate order. `models` holds each kind's model once its
+    first chunk is out.
+
+    A kind's pairs are compared in chunks (the per-pair arrays of one chunk at a time; the
+    records are encoded once for all), their levels kept (a byte per comparison and pair),
+    the model trained on all of them, and then each chunk is scored and handed on: memory
+    grows with the levels, not with the scored frame (34 columns a pair at 1M entities).
 
     `labels` (`left`, `right` record rows, `match`), where given, are a steward's decisions:
     they decide their own pairs (probability 1 or 0, so a "no" is also a conflict the
@@ -218,25 +235,55 @@ def score(
     `labelled_settings`, the match threshold. They do not train m: labels drawn from the
     review band are its hardest pairs, and as a training session they moved m away from the
     rest of the data (F1 on the entities no label touched fell, benchmarks/RESULTS.md).
-    `progress(pairs_done, note)`, where given, hears after each kind's comparisons (counted as
-    half its pairs' work) and scores."""
-    rng = np.random.default_rng(settings.seed)
-    party = kinds(records, entity)
-    if labels is not None and labels.height:
-        pairs = with_decisions(pairs, labels, party)
-    scored, models = [], {}
-    done = 0
-    for kind in KINDS[entity]:
-        comparisons = COMPARISONS[kind]
-        subset = pairs.filter(pl.col("party") == kind)
-        rows = np.flatnonzero(party == kind)
-        if subset.height == 0:
-            continue
-        sides = Sides(records, subset["left"].to_numpy(), subset["right"].to_numpy())
-        levels = compare_sides(sides, kind)
-        if progress:
-            progress(done + subset.height // 2, f"{kind} pairs compared")
-        rl, rr = _random_pairs(rows, min(settings.random_pairs, len(rows) ** 2), rng)
+    `progress(pairs_done, note)`, where given, hears after each chunk compared (counted as
+    half its pairs' work) and each chunk scored."""
+
+    def __init__(
+        self,
+        records: pl.DataFrame,
+        pairs: pl.DataFrame,
+        settings: Settings = Settings(),
+        entity: str = "customer",
+        labels: pl.DataFrame | None = None,
+        progress: Callable[[int, str], object] | None = None,
+    ):
+        self.records, self.settings, self.entity, self.progress = (
+            records, settings, entity, progress)  # fmt: skip
+        self.party = kinds(records, entity)
+        if labels is not None and labels.height:
+            pairs = with_decisions(pairs, labels, self.party)
+        self.pairs = pairs
+        self.schema = scored_schema(entity, "match" in pairs.columns)
+        self.models: dict[str, Model] = {}
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        rng = np.random.default_rng(self.settings.seed)
+        done = 0
+        for kind in KINDS[self.entity]:
+            subset = self.pairs.filter(pl.col("party") == kind)
+            if subset.height:
+                yield from self._kind(kind, subset, rng, done)
+                done += subset.height
+
+    def _chunks(self, n: int) -> list[slice]:
+        size = max(self.settings.chunk_pairs, 1)
+        return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+    def _note(self, done: int, note: str) -> None:
+        if self.progress:
+            self.progress(done, note)
+
+    def _kind(self, kind: str, subset: pl.DataFrame, rng, done: int) -> Iterator[pl.DataFrame]:
+        comparisons, n = COMPARISONS[kind], subset.height
+        rows = np.flatnonzero(self.party == kind)
+        sides = Sides(self.records, subset["left"].to_numpy(), subset["right"].to_numpy())
+        parts = []
+        for chunk in self._chunks(n):
+            parts.append(compare_sides(sides.pairs(sides.left[chunk], sides.right[chunk]), kind))
+            self._note(done + chunk.stop // 2, f"{kind} pairs compared")
+        levels = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        del parts
+        rl, rr = _random_pairs(rows, min(self.settings.random_pairs, len(rows) ** 2), rng)
         u = estimate_u(comparisons, compare_sides(sides.pairs(rl, rr), kind))
         sessions = []
         for rule in TRAINING_SESSIONS[kind]:
@@ -245,24 +292,42 @@ def score(
                 # a comparison learns only from the sessions allowed to teach it
                 excluded = FORCED[rule] | {c for c, only in TAUGHT_BY.items() if rule not in only}
                 sessions.append(({k: v[mask] for k, v in levels.items()}, excluded))
-        label = subset["match"].cast(pl.Float64).to_numpy() if "match" in subset.columns else None
         model = train(comparisons, sessions, u, levels, len(rows),
                       contexts=CONTEXTS.get(kind, ()))  # fmt: skip
-        tf = term_frequencies(sides, rows, kind)
-        bits, weight, probability = score_pairs(model, levels, tf)
-        if label is not None:
-            probability = np.where(np.isnan(label), probability, label)
-        models[kind] = model
-        done += subset.height
-        if progress:
-            progress(done, f"{kind} pairs scored")
-        scored.append(subset.with_columns(
-            **{f"level_{k}": pl.Series(v) for k, v in levels.items()},
-            **{f"level_{k}": pl.Series(v) for k, v in context_levels(model, levels).items()},
-            **{f"weight_{k}": pl.Series(v) for k, v in bits.items()},
-            weight=pl.Series(weight), probability=pl.Series(probability),
-        ))  # fmt: skip
-    return (pl.concat(scored, how="diagonal_relaxed") if scored else pairs), models
+        del sessions
+        self.models[kind] = model
+        label = subset["match"].cast(pl.Float64).to_numpy() if "match" in subset.columns else None
+        for chunk in self._chunks(n):
+            part = sides.pairs(sides.left[chunk], sides.right[chunk])
+            chunk_levels = {k: v[chunk] for k, v in levels.items()}
+            bits, weight, probability = score_pairs(model, chunk_levels, term_frequencies(
+                part, rows, kind))  # fmt: skip
+            if label is not None:
+                probability = np.where(np.isnan(label[chunk]), probability, label[chunk])
+            self._note(done + (n + chunk.stop) // 2, f"{kind} pairs scored")
+            chunk_levels |= context_levels(model, chunk_levels)
+            frame = subset[chunk].with_columns(
+                **{f"level_{k}": pl.Series(v) for k, v in chunk_levels.items()},
+                **{f"weight_{k}": pl.Series(v) for k, v in bits.items()},
+                weight=pl.Series(weight), probability=pl.Series(probability),
+            )  # fmt: skip
+            missing = {c: pl.lit(None, t) for c, t in self.schema.items() if c not in frame.columns}
+            yield frame.with_columns(**missing).select(self.schema.names()).cast(self.schema)
+
+
+def score(
+    records: pl.DataFrame,
+    pairs: pl.DataFrame,
+    settings: Settings = Settings(),
+    entity: str = "customer",
+    labels: pl.DataFrame | None = None,
+    progress: Callable[[int, str], object] | None = None,
+) -> tuple[pl.DataFrame, dict[str, Model]]:
+    """Every candidate pair scored (`Scoring`'s chunks in one frame), and the models."""
+    scoring = Scoring(records, pairs, settings, entity, labels, progress)
+    chunks = list(scoring)
+    scored = pl.concat(chunks) if chunks else pl.DataFrame(schema=scoring.schema)
+    return scored, scoring.models
 
 
 def labelled_settings(scored: pl.DataFrame, settings: Settings) -> Settings:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from matching import golden as golden_lib
 from matching import hierarchy
 from matching.mapping import CANONICAL_FIELDS
-from matching.resolve import candidates, cluster, labelled_settings, score, scoring_columns
+from matching.resolve import Scoring, candidates, cluster, labelled_settings, scoring_columns
 from matching.standardize import standardize
 from matching.survive import Survivorship
 
@@ -312,9 +312,12 @@ def _entity_assets(
         )
         started = time.perf_counter()
         report = Reporter(context.log.info, f"scoring {entity} pairs", pairs.height, "pairs")
-        result, models = score(records, pairs, match_settings, entity, labels, progress=report)
+        scoring = Scoring(records, pairs, match_settings, entity, labels, progress=report)
+        # chunk by chunk to the file: the scored frame is never whole in memory
+        path = warehouse.write_chunks(scoring, scoring.schema, "scored", entity)
         elapsed = time.perf_counter() - started
-        warehouse.write(result, "scored", entity)
+        models = scoring.models
+        scored_pairs = pq.ParquetFile(path).metadata.num_rows
         weights = pl.DataFrame([
             {"kind": kind, "comparison": name, "level": i, "weight_bits": round(float(w), 2)}
             for kind, model in models.items()
@@ -326,12 +329,12 @@ def _entity_assets(
              "match_share": round(s.share, 4)}
             for kind, model in models.items() for s in model.settings
         ])  # fmt: skip
-        above = (
-            int((result["probability"] >= match_settings.threshold).sum()) if result.height else 0
-        )
+        above = pl.scan_parquet(path).select(
+            (pl.col("probability") >= match_settings.threshold).sum()
+        ).collect().item()  # fmt: skip
         return dg.MaterializeResult(metadata={
-            "dagster/row_count": result.height,
-            "pairs_per_second": result.height / elapsed if elapsed else 0.0,
+            "dagster/row_count": scored_pairs,
+            "pairs_per_second": scored_pairs / elapsed if elapsed else 0.0,
             "pairs_above_threshold": above,
             "labelled_pairs": labels.height if labels is not None else 0,
             "labels_naming_unknown_records": unknown,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
@@ -50,6 +51,16 @@ class WarehouseResource(dg.ConfigurableResource):
         compression cost ~15 s of writing for files that live one run."""
         path = self.intermediate(*parts)
         frame.write_parquet(path, compression="lz4")
+        return path
+
+    def write_chunks(self, frames: Iterable[pl.DataFrame], schema: pl.Schema, *parts: str) -> Path:
+        """Write `frames` (each with `schema`) one after another as the intermediate `parts`,
+        so that a result bigger than memory never has to be whole in it."""
+        path = self.intermediate(*parts)
+        arrow = pl.DataFrame(schema=schema).to_arrow().schema
+        with pq.ParquetWriter(path, arrow, compression="lz4") as writer:
+            for frame in frames:
+                writer.write_table(frame.to_arrow().cast(arrow))
         return path
 
     @property

@@ -535,3 +535,23 @@ def test_scoring_reads_every_column_the_comparisons_and_frequencies_use() -> Non
             assert set(TERM_FREQUENCY.get(kind, {}).values()) <= read, kind
     assert "party_type" in scoring_columns("customer")
     assert "party_type" not in scoring_columns("account")
+
+
+def test_scoring_in_chunks_scores_every_pair_as_in_one() -> None:
+    from polars.testing import assert_frame_equal
+
+    from matching.resolve import Scoring
+
+    people = PEOPLE.with_columns(
+        m_address=pl.Series(["1 high street"] * 3 + ["9 low road"] + ["1 high street"] * 2)
+    )
+    blocked = candidates_for(people)
+    labels = pl.DataFrame({"left": [1, 3], "right": [0, 2], "match": [False, True]})
+    whole, models = score(people, blocked, Settings(random_pairs=1_000), "customer", labels)
+    scoring = Scoring(people, blocked, Settings(random_pairs=1_000, chunk_pairs=2), "customer",
+                      labels)  # fmt: skip
+    chunks = list(scoring)
+    assert len(chunks) >= 3 and max(c.height for c in chunks) <= 2
+    assert all(c.schema == scoring.schema for c in chunks)
+    assert_frame_equal(pl.concat(chunks), whole)
+    assert scoring.models.keys() == models.keys()
