@@ -57,11 +57,13 @@ def build(
     attributes: list[str],
     survivorship: Survivorship,
     golden_ids: list[str],
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
     """(golden, xref, lineage) for `records` clustered by `labels`.
 
     `golden_ids[c]` is the ID of cluster label c. xref: source_system, source_key, golden_id,
-    match_probability (the record's strongest pair inside its cluster; 1.0 alone).
+    match_probability (the record's strongest pair inside its cluster; 1.0 alone). lineage
+    (golden_id, attribute, source_system, source_key, rule) is a query over frames already
+    held, to be streamed to its file: it is the largest (an attribute of every golden record).
     """
     n = records.height
     with_cluster = records.with_columns(cluster=pl.Series(labels))
@@ -87,7 +89,11 @@ def build(
             "source_system", "source_key", "golden_id", match_probability=pl.col("p").fill_null(1.0)
         )  # fmt: skip
     )
-    lineage = lineage.join(ids, on="cluster").select(
-        "golden_id", "attribute", "source_system", "source_key", "rule"
+    keys = records.select("source_system", "source_key").with_row_index("row")
+    lineage = (
+        lineage.lazy()
+        .join(ids.lazy(), on="cluster", how="left", maintain_order="left")
+        .join(keys.lazy(), on="row", how="left", maintain_order="left")
+        .select("golden_id", "attribute", "source_system", "source_key", "rule")
     )
     return golden.drop("cluster"), xref, lineage

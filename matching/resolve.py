@@ -141,6 +141,17 @@ def _random_pairs(rows: np.ndarray, k: int, rng: np.random.Generator):
     return left[keep], right[keep]
 
 
+def _blocking_columns(kind: str) -> list[str]:
+    return sorted({c for rule in BLOCKING[kind] for part in rule.parts
+                   for c in part.meta.root_names()})  # fmt: skip
+
+
+def blocking_columns(entity: str) -> list[str]:
+    """The staged columns `candidates` reads for `entity`: the kind and the rules' keys."""
+    kind = ["party_type"] if entity == "customer" else []
+    return list(dict.fromkeys([*kind, *(c for k in KINDS[entity] for c in _blocking_columns(k))]))
+
+
 def scoring_columns(entity: str) -> list[str]:
     """The staged columns `score` reads for `entity`: the kind, the keys (a steward's labels
     name records by them) and what the comparisons compare."""
@@ -168,8 +179,8 @@ def candidates(
         if len(rows) < 2:
             continue
         # only the columns the rules read: a slice of every column cost GBs at 1M entities
-        used = {c for rule in BLOCKING[kind] for part in rule.parts for c in part.meta.root_names()}
-        blocked = block(records.select(sorted(used))[rows], BLOCKING[kind],
+        used = _blocking_columns(kind)
+        blocked = block(records.select(used)[rows], BLOCKING[kind],
                         max_block=settings.max_block, pair_budget=settings.pair_budget)  # fmt: skip
         reports.append(blocked.report.with_columns(party=pl.lit(kind)))
         pairs.append(blocked.pairs.with_columns(

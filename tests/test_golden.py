@@ -36,7 +36,8 @@ def test_survivorship_picks_by_rule_chain_and_names_the_deciding_rule() -> None:
         (1, "q@q.com", None),
         (2, None, None),  # no candidate: no value and no lineage row
     ]
-    got = {(r["cluster"], r["attribute"]): (r["source_key"], r["rule"])
+    keys = clustered["source_key"]
+    got = {(r["cluster"], r["attribute"]): (keys[r["row"]], r["rule"])
            for r in lineage.iter_rows(named=True)}  # fmt: skip
     assert got == {
         (0, "email"): ("b", "source_trust"),
@@ -87,7 +88,12 @@ def test_build_golden_xref_and_lineage() -> None:
         ("a", "CUS-A", 0.97), ("b", "CUS-A", 0.97), ("c", "CUS-A", 0.93), ("d", "CUS-B", 1.0),
         ("e", "CUS-C", 1.0),
     ]  # fmt: skip
+    lineage = lineage.collect()
     assert lineage.height == 3 and set(lineage["golden_id"]) == {"CUS-A", "CUS-B"}
+    assert lineage.sort("golden_id", "attribute").select(
+        "golden_id", "attribute", "source_key", "rule"
+    ).rows() == [("CUS-A", "city", "b", "recency"), ("CUS-A", "email", "b", "source_trust"),
+                 ("CUS-B", "email", "d", "only_value")]  # fmt: skip
 
 
 names = st.text(alphabet="abcdefghij ", max_size=12)
