@@ -159,10 +159,11 @@ def with_labels(accounts: pl.DataFrame, customers: pl.DataFrame) -> pl.DataFrame
         pl.col("source_key").alias("customer_ref"),
         _holder=pl.concat_str(names, separator=" ", ignore_nulls=True),
     )  # fmt: skip
-    joined = accounts.join(holders, on=["source_system", "customer_ref"], how="left")
-    return joined.with_columns(m_label=holder_label(joined, "account_name", "_holder")).drop(
-        "_holder"
+    # only the name and its holder's: a join copies every column it carries
+    joined = accounts.select("source_system", "customer_ref", "account_name").join(
+        holders, on=["source_system", "customer_ref"], how="left", maintain_order="left"
     )
+    return accounts.with_columns(m_label=holder_label(joined, "account_name", "_holder"))
 
 
 def through_account(contracts: pl.DataFrame, accounts: pl.DataFrame) -> tuple[pl.DataFrame, int]:
