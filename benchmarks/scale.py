@@ -40,6 +40,13 @@ SPLINK_UP_TO = 1_000_000
 MATCHING = ("candidates__customer", "scored__customer", "clusters__customer")
 
 
+# The default pair budget (50M per kind) refuses a run whose blocking would make more pairs:
+# the guard against a misconfigured key. At 5M entities the person records' keys make ~75M
+# before de-duplication (~15 per record, as at 1M), so that project declares a budget that
+# scales with it, as a deployment of that size would (matching.yaml, no code change).
+PAIRS_PER_ENTITY = 50
+
+
 def project(entities: int) -> Path:
     """The generated project folder for `entities`, made once."""
     folder = CACHE / f"gen-{entities}"
@@ -50,6 +57,11 @@ def project(entities: int) -> Path:
                         "--seed", str(SEED), "--out", str(folder)],
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
         done.write_text("")
+    budget = PAIRS_PER_ENTITY * entities
+    if budget > 50_000_000:
+        (folder / "matching.yaml").write_text(
+            "".join(f"{e}:\n  pair_budget: {budget}\n" for e in ("customer", "account", "contract"))
+        )
     return folder
 
 
