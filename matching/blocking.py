@@ -101,6 +101,18 @@ def estimate_pairs(records: pl.DataFrame, rules: list[BlockingRule], max_block: 
     return sum(b.pair_count(max_block) for b in _blocks(records, rules))
 
 
+def _union(found: list[pl.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair code found by any rule once, ascending, with the bits of the rules that found
+    it OR-ed. By one sort and a segmented reduce: at 5M entities the rules find ~75M pairs, and
+    a hash group-by over them took most of the candidate step's 19 GB."""
+    together = pl.concat(found).sort("pair")
+    found.clear()
+    code = together["pair"].to_numpy()
+    bits = together["bit"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    return code[starts], np.bitwise_or.reduceat(bits, starts) if len(starts) else bits
+
+
 def block(
     records: pl.DataFrame,
     rules: list[BlockingRule],
@@ -121,25 +133,20 @@ def block(
     found, report = [], []
     for i, (rule, rule_blocks) in enumerate(zip(rules, blocks, strict=True)):
         codes = rule_blocks.pairs(max_block)
-        found.append(pl.DataFrame({"pair": codes, "bit": np.full(len(codes), 1 << i, np.int64)}))
+        found.append(pl.DataFrame({"pair": codes, "bit": np.full(len(codes), 1 << i, np.uint32)}))
         capped = rule_blocks.sizes > max_block
         report.append({
             "rule": rule.name, "blocks": len(rule_blocks.sizes), "capped_blocks": int(capped.sum()),
             "capped_records": int(rule_blocks.sizes[capped].sum()), "pairs": len(codes),
         })  # fmt: skip
-    # a pair found by several rules once, with the set of its rules as bits; a rule finds a
-    # pair at most once, so the sum of its bits is their union
-    union = pl.concat(found).group_by("pair").agg(pl.col("bit").sum()).sort("pair")
-    masks = union["bit"].unique().sort()
-    names = pl.DataFrame({
-        "bit": masks,
-        "rules": pl.Series([",".join(sorted(r.name for i, r in enumerate(rules) if bits >> i & 1))
-                            for bits in masks.to_list()], dtype=pl.Categorical),
-    })  # fmt: skip
-    code = union["pair"].to_numpy()
+    code, bits = _union(found)
+    masks = pl.Series(bits).unique().sort().to_numpy()  # a few hundred sets of rules
+    which = np.searchsorted(masks, bits)
+    names = pl.Series([",".join(sorted(r.name for i, r in enumerate(rules) if int(m) >> i & 1))
+                       for m in masks], dtype=pl.Categorical)  # fmt: skip
     pairs = pl.DataFrame({
         "left": (code >> np.uint64(32)).astype(np.int64),
         "right": (code & np.uint64(0xFFFFFFFF)).astype(np.int64),
-        "rules": union.join(names, on="bit", how="left", maintain_order="left")["rules"],
+        "rules": names.gather(which),
     })  # fmt: skip
     return Blocked(pairs, pl.DataFrame(report))
