@@ -93,20 +93,25 @@ BLOCKING: dict[str, list[BlockingRule]] = {
         # a postcode typo must not hide a shared street address
         BlockingRule("address_city", (pl.col("m_address"), pl.col("m_city"))),
         BlockingRule("given_address", (pl.col("m_given"), pl.col("m_address"))),
-        # both names misspelt ("Jon Smyth" / "John Smith") and nothing else shared exactly
-        BlockingRule("sounds", (_sound("m_given"), _sound("m_family"))),
+        # both names misspelt ("Jon Smyth" / "John Smith") and nothing else shared exactly.
+        # Blocks of more than 10: 63% of this rule's pairs at 1M entities (1.7M found by it
+        # alone) for 52 of 1.56M true pairs, and growing as N squared with the records.
+        BlockingRule("sounds", (_sound("m_given"), _sound("m_family")), max_block=10),
     ],
     "organization": [
         BlockingRule("email", (pl.col("m_email"),)),
         BlockingRule("phone", (pl.col("m_phone"),)),
         BlockingRule("tax_id", (pl.col("m_tax_id"),)),
         BlockingRule("name", (pl.col("m_organization"),)),
+        # a name's first word in one town: blocks of more than 10 held 1.8M pairs found by
+        # this rule alone at 1M entities, for 449 true pairs
         BlockingRule(
             "name_start_city",
             (
                 pl.col("m_organization").str.split(" ").list.first(),
                 pl.col("m_city"),
             ),
+            max_block=10,
         ),  # fmt: skip
         BlockingRule("address", (pl.col("m_postcode"), pl.col("m_address"))),
     ],
@@ -368,7 +373,7 @@ def labelled_settings(scored: pl.DataFrame, settings: Settings) -> Settings:
 
 def cluster(
     n_records: int,
-    scored: pl.DataFrame,
+    scored: pl.DataFrame | pl.LazyFrame,
     threshold: float,
     conflict: float = 0.01,
     conflict_bits: float = 6.64,
@@ -377,14 +382,19 @@ def cluster(
     records the model found apart (matching.cluster.guarded_components): their own pair scored
     below `conflict`, or below `threshold` with one comparison alone weighing at least
     `conflict_bits` against it (birth dates decades apart, two different valid IBANs). A pair
-    the model merges itself is never a conflict: strong disagreement is a weight, not a veto."""
-    strong = scored.filter(pl.col("probability") >= threshold)
-    bits = [c for c in scored.columns if c.startswith("weight_")]
+    the model merges itself is never a conflict: strong disagreement is a weight, not a veto.
+    `scored` may be a query (a scan of the scored pairs' file): only the pairs that decide are
+    collected, not every comparison's bits of every pair."""
+    scored = scored.lazy()
+    bits = [c for c in scored.collect_schema().names() if c.startswith("weight_")]
     against = pl.min_horizontal(pl.col(bits).fill_null(0.0)) if bits else pl.lit(0.0)
-    apart = scored.filter(
-        (pl.col("probability") < conflict)
-        | ((pl.col("probability") < threshold) & (against <= -conflict_bits))
-    )
+    strong, apart = pl.collect_all([
+        scored.filter(pl.col("probability") >= threshold).select("left", "right", "probability"),
+        scored.filter(
+            (pl.col("probability") < conflict)
+            | ((pl.col("probability") < threshold) & (against <= -conflict_bits))
+        ).select("left", "right"),
+    ])  # fmt: skip
     return guarded_components(
         n_records, strong["left"].to_numpy(), strong["right"].to_numpy(),
         strong["probability"].to_numpy(), apart["left"].to_numpy(), apart["right"].to_numpy(),

@@ -249,14 +249,12 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
     return staged
 
 
-def _decisions(warehouse: WarehouseResource, entity: str, with_weights: bool) -> pl.DataFrame:
-    """The scored pairs' decision columns (rows, probability, weight, a steward's label where
-    any), and each comparison's weight if asked: not the millions of pairs' levels."""
-    path = warehouse.intermediate("scored", entity)
-    decision = ("left", "right", "probability", "weight", "match")
-    wanted = [c for c in pq.read_schema(path).names
-              if c in decision or (with_weights and c.startswith("weight_"))]  # fmt: skip
-    return pl.read_parquet(path, columns=wanted)
+def _labelled(warehouse: WarehouseResource, entity: str) -> pl.DataFrame:
+    """The scored pairs a steward labelled (what `labelled_settings` reads), or none."""
+    scored = pl.scan_parquet(warehouse.intermediate("scored", entity))
+    if "match" not in scored.collect_schema().names():
+        return pl.DataFrame()
+    return scored.filter(pl.col("match").is_not_null()).select("match", "weight").collect()
 
 
 def _golden_table(entity, table: pl.DataFrame, warehouse: WarehouseResource) -> pl.DataFrame:
@@ -357,11 +355,10 @@ def _entity_assets(
               "pair scored below the conflict floor.", **common)  # fmt: skip
     def clusters(warehouse: WarehouseResource) -> dg.MaterializeResult:
         staged = pq.ParquetFile(warehouse.intermediate("staged", entity)).metadata.num_rows
-        # the decision and each comparison's weight (the conflicts), not the levels
-        result = _decisions(warehouse, entity, with_weights=True)
-        chosen = labelled_settings(result, match_settings)
-        guarded = cluster(staged, result, chosen.threshold, chosen.conflict,
-                          chosen.conflict_bits)  # fmt: skip
+        chosen = labelled_settings(_labelled(warehouse, entity), match_settings)
+        # a scan: only the pairs that join or hold apart are read, not all pairs' bits
+        guarded = cluster(staged, pl.scan_parquet(warehouse.intermediate("scored", entity)),
+                          chosen.threshold, chosen.conflict, chosen.conflict_bits)  # fmt: skip
         labels = guarded.labels
         warehouse.write(pl.DataFrame({"cluster": labels}), "clusters", entity)
         sizes = pl.Series(np.bincount(labels)) if len(labels) else pl.Series([], dtype=pl.Int64)
@@ -390,12 +387,14 @@ def _entity_assets(
         kept = ["source_system", "source_key", "source_updated_at", *GOLDEN_ATTRIBUTES[entity]]
         records = pl.read_parquet(warehouse.intermediate("staged", entity), columns=kept)
         scored_file = warehouse.intermediate("scored", entity)
-        # only what clustering decided on: the pairs themselves are streamed, not held
-        result = _decisions(warehouse, entity, with_weights=False)
         labels = pl.read_parquet(warehouse.intermediate("clusters", entity))["cluster"].to_numpy()
         n_clusters = int(labels.max()) + 1 if len(labels) else 0
         ids = golden_lib.mint_ids(n_clusters, ID_PREFIX[entity], np.random.default_rng())
-        chosen = labelled_settings(result, match_settings)
+        chosen = labelled_settings(_labelled(warehouse, entity), match_settings)
+        # only the pairs holding clusters together (confidence, xref): the rest are streamed
+        result = pl.scan_parquet(scored_file).filter(
+            pl.col("probability") >= chosen.threshold
+        ).select("left", "right", "probability").collect()  # fmt: skip
         table, xref, lineage = golden_lib.build(
             records, labels, result, threshold=chosen.threshold,
             attributes=GOLDEN_ATTRIBUTES[entity], survivorship=_survivorship(entity, settings),

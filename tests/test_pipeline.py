@@ -397,3 +397,18 @@ def test_long_stages_log_their_progress(warehouse: Path) -> None:
         for kind in ("person", "organization") for phase in ("compared", "scored")
     ]  # fmt: skip
     assert scored[-1].split(": ")[1].startswith("3,721 / 3,721 pairs")
+
+
+def test_clustering_and_golden_read_only_the_labelled_pairs_for_the_threshold(
+    tmp_path: Path,
+) -> None:
+    from pipelines.assets import _labelled
+    from pipelines.warehouse import WarehouseResource
+
+    warehouse = WarehouseResource(path=str(tmp_path))
+    scored = pl.DataFrame({"left": [0, 1, 2], "right": [1, 2, 3], "weight": [3.0, -1.0, 0.5],
+                           "probability": [0.9, 0.3, 0.6]})  # fmt: skip
+    warehouse.write(scored, "scored", "customer")
+    assert _labelled(warehouse, "customer").height == 0  # no labels: no column
+    warehouse.write(scored.with_columns(match=pl.Series([None, False, True])), "scored", "customer")
+    assert _labelled(warehouse, "customer").rows() == [(False, -1.0), (True, 0.5)]
