@@ -20,6 +20,13 @@ import polars as pl
 class BlockingRule:
     name: str
     parts: tuple[pl.Expr, ...]
+    # a weak key's own, lower cap on its blocks: a phonetic code of two names is shared by
+    # ever more strangers as the records grow, and its pairs with them (`cap`)
+    max_block: int | None = None
+
+    def cap(self, max_block: int) -> int:
+        """The largest block this rule pairs up under the run's `max_block`."""
+        return max_block if self.max_block is None else min(max_block, self.max_block)
 
     def key(self) -> pl.Expr:
         """A 64-bit hash of the parts, null where a part is null. Two keys colliding would
@@ -98,7 +105,8 @@ def _blocks(records: pl.DataFrame, rules: list[BlockingRule]) -> list[_Blocks]:
 
 def estimate_pairs(records: pl.DataFrame, rules: list[BlockingRule], max_block: int) -> int:
     """Upper bound of candidate pairs (before de-duplication across rules), from block sizes."""
-    return sum(b.pair_count(max_block) for b in _blocks(records, rules))
+    return sum(b.pair_count(r.cap(max_block)) for r, b in zip(rules, _blocks(records, rules),
+                                                              strict=True))  # fmt: skip
 
 
 def _union(found: list[pl.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +132,7 @@ def block(
     found by sorting each rule's key hashes and their pairs enumerated with array arithmetic;
     the pair count is known from the block sizes before any pair is made."""
     blocks = _blocks(records, rules)
-    estimate = sum(b.pair_count(max_block) for b in blocks)
+    estimate = sum(b.pair_count(r.cap(max_block)) for r, b in zip(rules, blocks, strict=True))
     if estimate > pair_budget:
         raise PairBudgetExceeded(
             f"blocking would make about {estimate:,} candidate pairs, over the budget of "
@@ -132,9 +140,9 @@ def block(
         )
     found, report = [], []
     for i, (rule, rule_blocks) in enumerate(zip(rules, blocks, strict=True)):
-        codes = rule_blocks.pairs(max_block)
+        codes = rule_blocks.pairs(rule.cap(max_block))
         found.append(pl.DataFrame({"pair": codes, "bit": np.full(len(codes), 1 << i, np.uint32)}))
-        capped = rule_blocks.sizes > max_block
+        capped = rule_blocks.sizes > rule.cap(max_block)
         report.append({
             "rule": rule.name, "blocks": len(rule_blocks.sizes), "capped_blocks": int(capped.sum()),
             "capped_records": int(rule_blocks.sizes[capped].sum()), "pairs": len(codes),

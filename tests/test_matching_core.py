@@ -124,6 +124,11 @@ def test_blocking_unions_rules_and_caps_big_blocks() -> None:
     assert estimate_pairs(PEOPLE, rules, 50) == 1 + 3
     with pytest.raises(PairBudgetExceeded, match="about 4 candidate pairs"):
         block(PEOPLE, rules, pair_budget=3)
+    # a weak rule's own cap: the run's max_block still holds for the other rules
+    own = [rules[0], BlockingRule("family_postcode", rules[1].parts, max_block=2)]
+    assert block(PEOPLE, own, max_block=50).pairs.select("left", "right").rows() == [(0, 1)]
+    assert estimate_pairs(PEOPLE, own, 50) == 1
+    assert block(PEOPLE, own, max_block=50).report["capped_blocks"].to_list() == [0, 1]
 
 
 def test_comparison_levels_by_hand() -> None:
