@@ -42,6 +42,7 @@ class EntitySettings(BaseModel):
     max_block: int = Field(50, ge=2)
     pair_budget: int = Field(50_000_000, ge=1)
     random_pairs: int = Field(200_000, ge=1_000)
+    chunk_pairs: int = Field(2_000_000, ge=10_000)  # pairs scored at a time: bounds memory
     survivorship: SurvivorshipSettings = Field(default_factory=SurvivorshipSettings)
 
     @model_validator(mode="after")
@@ -57,7 +58,8 @@ class EntitySettings(BaseModel):
         return Settings(threshold=self.threshold, review_threshold=self.review_threshold,
                         conflict=self.conflict, conflict_bits=self.conflict_bits,
                         max_block=self.max_block, pair_budget=self.pair_budget,
-                        random_pairs=self.random_pairs)  # fmt: skip
+                        random_pairs=self.random_pairs,
+                        chunk_pairs=self.chunk_pairs)  # fmt: skip
 
 
 class MatchSettings(BaseModel):

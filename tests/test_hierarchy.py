@@ -349,3 +349,6 @@ def test_match_settings_per_entity_and_the_review_band(tmp_path: Path) -> None:
     (tmp_path / "matching.yaml").write_text("contract:\n  treshold: 0.8\n")
     with pytest.raises(SettingsError, match="contract.treshold"):
         load_settings(tmp_path)
+    (tmp_path / "matching.yaml").write_text("customer:\n  chunk_pairs: 500000\n")
+    assert load_settings(tmp_path).customer.to_matching().chunk_pairs == 500_000
+    assert load_settings(ROOT).customer.to_matching().chunk_pairs == 2_000_000
