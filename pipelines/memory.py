@@ -26,9 +26,20 @@ def _libc() -> ctypes.CDLL | None:
     return library if library is not None and hasattr(library, "malloc_trim") else None
 
 
+_frozen = False
+
+
 def release() -> None:
-    """Collect unreachable cycles now, then hand glibc's free pages back to the system."""
+    """Collect unreachable cycles now, then hand glibc's free pages back to the system.
+
+    The first call also freezes what is alive then (Dagster, Great Expectations, the
+    definitions: ~400,000 objects) out of later collections, which each cost 0.2-0.4 s
+    otherwise, 10 s or more over a run's ~45 steps."""
+    global _frozen
     gc.collect()
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
     libc = _libc()
     if libc is not None:  # glibc only; elsewhere the collection is what there is
         libc.malloc_trim(0)

@@ -412,3 +412,24 @@ def test_clustering_and_golden_read_only_the_labelled_pairs_for_the_threshold(
     assert _labelled(warehouse, "customer").height == 0  # no labels: no column
     warehouse.write(scored.with_columns(match=pl.Series([None, False, True])), "scored", "customer")
     assert _labelled(warehouse, "customer").rows() == [(False, -1.0), (True, 0.5)]
+
+
+def test_every_step_hands_its_memory_back(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    from pipelines.memory import release
+
+    job = build_definitions(ROOT, str(tmp_path)).resolve_job_def("mdm")
+    assert {h.name for h in job.hook_defs} == {
+        "release_memory_after_success", "release_memory_after_failure"}  # fmt: skip
+
+    class Cycle:  # garbage only the cycle collector finds
+        def __init__(self) -> None:
+            self.me = self
+
+    cycle = Cycle()
+    gone = weakref.ref(cycle)
+    del cycle
+    release()
+    assert gone() is None and gc.get_freeze_count() > 0
