@@ -142,6 +142,8 @@ def holder_label(records: pl.DataFrame, name: str, holder: str) -> pl.Series:
     return out["_n"].rename(f"{name}_label")
 
 
+_LABEL_ROWS = 250_000  # accounts labelled at a time
+
 # what `with_labels` reads of the customer records
 HOLDER_COLUMNS = ["source_system", "source_key", "given_name", "family_name", "full_name",
                   "organization_name"]  # fmt: skip
@@ -163,7 +165,12 @@ def with_labels(accounts: pl.DataFrame, customers: pl.DataFrame) -> pl.DataFrame
     joined = accounts.select("source_system", "customer_ref", "account_name").join(
         holders, on=["source_system", "customer_ref"], how="left", maintain_order="left"
     )
-    return accounts.with_columns(m_label=holder_label(joined, "account_name", "_holder"))
+    # a label depends on its own row alone: in slices, the exploded words of 2M accounts
+    # were the staged step's peak at 1M entities
+    labels = [holder_label(joined.slice(i, _LABEL_ROWS), "account_name", "_holder")
+              for i in range(0, joined.height, _LABEL_ROWS)]  # fmt: skip
+    label = pl.concat(labels) if labels else pl.Series("account_name_label", [], pl.String)
+    return accounts.with_columns(m_label=label)
 
 
 def through_account(contracts: pl.DataFrame, accounts: pl.DataFrame) -> tuple[pl.DataFrame, int]:
