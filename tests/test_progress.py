@@ -72,7 +72,8 @@ def test_mdm_run_in_a_terminal_shows_the_step_bar(tmp_path) -> None:
         if not chunk:
             break
         screen += chunk
-    assert run.wait(timeout=600) == 0
+    # the run's own account of a failure (the terminal is its stderr), not just a status
+    assert run.wait(timeout=600) == 0, screen.decode(errors="replace")[-4000:]
     bars = {(int(n), int(total)) for n, total in re.findall(rb"(\d+)/(\d+) steps", screen)}
     (total,) = {t for _, t in bars}  # the job's steps, one bar
     shown = {n for n, _ in bars}
