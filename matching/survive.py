@@ -69,7 +69,7 @@ def survive(
         # narrow first, then filter: filtering the whole frame copied every column (nulls
         # group apart, so a value's frequency is the same with them or without)
         candidates = records.select(
-            "cluster", attribute, "source_system", "_row", "_tie",
+            "cluster", attribute, "_row", "_tie",
             *[key.alias(f"_r_{rule}") for rule, key in ranked],
         ).filter(pl.col(attribute).is_not_null())  # fmt: skip
         if candidates.height == 0:

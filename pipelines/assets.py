@@ -410,19 +410,16 @@ def _entity_assets(
         # written and let go before the pairs are named: their peaks do not add up
         for name, frame in {"golden": table, "xref": xref}.items():
             warehouse.write(frame, "golden", f"{name}_{entity}")
-        lineage_file = warehouse.intermediate("golden", f"lineage_{entity}")
-        lineage.select(pl.lit(entity).alias("entity"), pl.all()).sink_parquet(
-            lineage_file, compression="lz4"
-        )  # fmt: skip
+        lineage_file = warehouse.sink(lineage.select(pl.lit(entity).alias("entity"), pl.all()),
+                                      "golden", f"lineage_{entity}")  # fmt: skip
         counts = {"golden_records": table.height, "xref_rows": xref.height,
                   "lineage_rows": pq.ParquetFile(lineage_file).metadata.num_rows,
                   "source_records": records.height}  # fmt: skip
         del table, lineage
         keys = records.select("source_system", "source_key")
         del records
-        pairs = pairs_lib.named_pairs(keys, pl.scan_parquet(scored_file))
-        pairs.sink_parquet(warehouse.intermediate("golden", f"pairs_{entity}"),
-                           compression="lz4")  # fmt: skip
+        warehouse.sink(pairs_lib.named_pairs(keys, pl.scan_parquet(scored_file)),
+                       "golden", f"pairs_{entity}")  # fmt: skip
         band = pl.scan_parquet(scored_file).filter(
             pl.col("probability").is_between(chosen.review_threshold, chosen.threshold,
                                              closed="left")

@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 DATABASE = "mdm.duckdb"
+INTERMEDIATE_CODEC = "lz4"  # intermediates live one run: fast to write beats small (`write`)
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -50,7 +51,13 @@ class WarehouseResource(dg.ConfigurableResource):
         zstd: intermediates are read back within the run, and at 1M entities zstd's extra
         compression cost ~15 s of writing for files that live one run."""
         path = self.intermediate(*parts)
-        frame.write_parquet(path, compression="lz4")
+        frame.write_parquet(path, compression=INTERMEDIATE_CODEC)
+        return path
+
+    def sink(self, frame: pl.LazyFrame, *parts: str) -> Path:
+        """Stream the query `frame` into the intermediate `parts` (as `write` compresses)."""
+        path = self.intermediate(*parts)
+        frame.sink_parquet(path, compression=INTERMEDIATE_CODEC)
         return path
 
     def write_chunks(self, frames: Iterable[pl.DataFrame], schema: pl.Schema, *parts: str) -> Path:
@@ -58,7 +65,7 @@ class WarehouseResource(dg.ConfigurableResource):
         so that a result bigger than memory never has to be whole in it."""
         path = self.intermediate(*parts)
         arrow = pl.DataFrame(schema=schema).to_arrow().schema
-        with pq.ParquetWriter(path, arrow, compression="lz4") as writer:
+        with pq.ParquetWriter(path, arrow, compression=INTERMEDIATE_CODEC) as writer:
             for frame in frames:
                 writer.write_table(frame.to_arrow().cast(arrow))
         return path
