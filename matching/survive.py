@@ -30,12 +30,11 @@ class Survivorship:
 
 
 def _rank_columns(settings: Survivorship, attribute: str) -> list[tuple[str, pl.Expr]]:
-    trust = {s: i for i, s in enumerate(settings.source_trust)}
+    """Per rule of `attribute`'s chain, an integer rank (smaller wins) over the candidates;
+    trust and recency are the record's (`_trust`, `_recency`, computed once per run)."""
     keys = {
-        "source_trust": pl.col("source_system").replace_strict(
-            trust, default=len(trust), return_dtype=pl.Int64
-        ),
-        "recency": -pl.col("source_updated_at").cast(pl.Int64).fill_null(-(2**62)),
+        "source_trust": pl.col("_trust"),
+        "recency": pl.col("_recency"),
         "frequency": -pl.len().over("cluster", attribute).cast(pl.Int64),
     }
     return [(rule, keys[rule]) for rule in settings.chain(attribute)]
@@ -61,19 +60,29 @@ def survive(
     tie[records.select(pl.arg_sort_by("source_system", "source_key")).to_series().to_numpy()] = (
         np.arange(records.height)
     )
-    records = records.with_columns(_tie=pl.Series(tie)).with_row_index("_row")
-    winners = records.select("cluster").unique().sort("cluster")
+    trust = {s: i for i, s in enumerate(settings.source_trust)}
+    records = records.with_columns(
+        _tie=pl.Series(tie),
+        _trust=pl.col("source_system").replace_strict(trust, default=len(trust),
+                                                      return_dtype=pl.Int64),
+        _recency=-pl.col("source_updated_at").cast(pl.Int64).fill_null(-(2**62)),
+    ).with_row_index("_row")  # fmt: skip
+    clusters = records["cluster"].unique().sort()
+    winners = {"cluster": clusters}
     lineage = []
     for attribute in attributes:
         ranked = _rank_columns(settings, attribute)
-        # narrow first, then filter: filtering the whole frame copied every column (nulls
-        # group apart, so a value's frequency is the same with them or without)
-        candidates = records.select(
-            "cluster", attribute, "_row", "_tie",
-            *[key.alias(f"_r_{rule}") for rule, key in ranked],
-        ).filter(pl.col(attribute).is_not_null())  # fmt: skip
+        # narrow, then filter, then rank: the ranks of the candidates only (nulls group apart,
+        # so a value's frequency is the same with them or without)
+        candidates = (
+            records.select("cluster", attribute, "_row", "_tie", "_trust", "_recency")
+            .filter(pl.col(attribute).is_not_null())
+            .select("cluster", attribute, "_row", "_tie",
+                    *[key.alias(f"_r_{rule}") for rule, key in ranked])
+        )  # fmt: skip
         if candidates.height == 0:
-            winners = winners.with_columns(pl.lit(None, records.schema[attribute]).alias(attribute))
+            winners[attribute] = pl.Series(attribute, [None] * len(clusters),
+                                           records.schema[attribute])  # fmt: skip
             continue
         cluster = candidates["cluster"].to_numpy()
         ranks = [candidates[f"_r_{rule}"].to_numpy() for rule, _ in ranked]
@@ -92,14 +101,16 @@ def survive(
             alone = np.add.reduceat(same, starts) == 1
             rule[undecided & alone] = i
             undecided &= ~alone
-        chosen = (
-            candidates[order[starts]]
-            .select("cluster", attribute, "_row")
-            .with_columns(rule=pl.Series(np.array(names)[rule], dtype=pl.Categorical))
-        )
-        winners = winners.join(chosen.select("cluster", attribute), on="cluster", how="left")
+        chosen = candidates[order[starts]].select("cluster", attribute, "_row")
+        # the winner's value per cluster (null where the cluster has none): a gather, not a join
+        at = np.full(len(clusters), -1, np.int64)
+        at[np.searchsorted(clusters.to_numpy(), chosen["cluster"].to_numpy())] = np.arange(
+            chosen.height)
+        index = pl.Series(at)
+        winners[attribute] = chosen[attribute].gather(index.set(index < 0, None))
         lineage.append(chosen.select(
             "cluster", pl.lit(attribute, pl.Categorical).alias("attribute"),
-            pl.col("_row").alias("row"), "rule",
+            pl.col("_row").alias("row"),
+            rule=pl.Series(names, dtype=pl.Categorical).gather(rule),
         ))  # fmt: skip
-    return winners, pl.concat(lineage) if lineage else pl.DataFrame()
+    return pl.DataFrame(winners), pl.concat(lineage) if lineage else pl.DataFrame()
