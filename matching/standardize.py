@@ -186,7 +186,9 @@ def _complete(records: pl.DataFrame, mapping: SourceMapping) -> pl.DataFrame:
             pl.col("party_type"),
             pl.when(person).then(pl.lit("person")).otherwise(pl.lit("organization")),
         ),
-        country=pl.coalesce(norm.country(pl.col("country")), pl.lit(mapping.default_country)),
+        # a few dozen spellings over millions of records: each read once
+        country=pl.coalesce(pl.lit(norm.per_distinct(records["country"], _country)),
+                            pl.lit(mapping.default_country)),  # fmt: skip
     )
     return records.with_columns(
         full_name=pl.when(pl.col("party_type") == "person").then(
@@ -211,6 +213,10 @@ def _person_name(names: pl.Series) -> pl.Series:
 
 def _generation(names: pl.Series) -> pl.Series:
     return pl.select(norm.generation(pl.lit(names))).to_series()
+
+
+def _country(names: pl.Series) -> pl.Series:
+    return pl.select(norm.country(pl.lit(names))).to_series()
 
 
 def _city(names: pl.Series) -> pl.Series:
