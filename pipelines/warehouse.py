@@ -98,6 +98,9 @@ class WarehouseResource(dg.ConfigurableResource):
         backed = {name: _export_files(files, export / _export_name(name), run_id)
                   for name, files in (parquet or {}).items()}  # fmt: skip
         with duckdb.connect(str(staging)) as con:
+            # rows keep no order in SQL; keeping the frames' cost a third of the load (at 1M
+            # entities 13.3 -> 8.5 s for the golden tables and xref) and a larger file
+            con.execute("SET preserve_insertion_order = false")
             for name in [*tables, *backed]:
                 con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name.split(".")[0]}"')
             for name, frame in tables.items():
