@@ -275,6 +275,9 @@ class Scoring:
         self.pairs = pairs
         self.schema = scored_schema(entity, "match" in pairs.columns)
         self.models: dict[str, Model] = {}
+        # one encoding of the records for every kind: persons and organizations share most
+        # compared columns (email, phone, address, ...), each encoded once, not once per kind
+        self._records = Sides(records, np.empty(0, np.int64), np.empty(0, np.int64))
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         rng = np.random.default_rng(self.settings.seed)
@@ -296,7 +299,7 @@ class Scoring:
     def _kind(self, kind: str, subset: pl.DataFrame, rng, done: int) -> Iterator[pl.DataFrame]:
         comparisons, n = COMPARISONS[kind], subset.height
         rows = np.flatnonzero(self.party == kind)
-        sides = Sides(self.records, subset["left"].to_numpy(), subset["right"].to_numpy())
+        sides = self._records.pairs(subset["left"].to_numpy(), subset["right"].to_numpy())
         parts = []
         for chunk in self._chunks(n):
             parts.append(compare_sides(sides.pairs(sides.left[chunk], sides.right[chunk]), kind))
