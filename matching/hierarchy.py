@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from . import normalize as norm
@@ -106,11 +107,8 @@ def link(records: pl.DataFrame, entity: str, parents: dict[str, Parent]) -> Link
 
 
 def _tokens(text: pl.Expr) -> pl.Expr:
-    return (
-        norm.words(norm.fold(text))
-        .str.split(" ")
-        .list.eval(pl.element().filter(pl.element() != ""))
-    )
+    # `words` leaves single spaces between words: only an empty text would split into ""
+    return norm.words(norm.fold(text)).replace("", None).str.split(" ")
 
 
 def holder_label(records: pl.DataFrame, name: str, holder: str) -> pl.Series:
@@ -124,22 +122,30 @@ def holder_label(records: pl.DataFrame, name: str, holder: str) -> pl.Series:
     words = records.select(_n=_tokens(pl.col(name)), _h=_tokens(pl.col(holder))).with_row_index(
         "_i"
     )
+    # each name word with its row and position: exploded rows stay in row order, so the
+    # positions are counted with arrays (a window per row cost a fifth of the labels)
+    counts = words["_n"].list.len().fill_null(0).to_numpy()
+    position = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     named = (
         words.select("_i", "_n").explode("_n").drop_nulls("_n")
-        .with_columns(_pos=pl.int_range(pl.len()).over("_i"),
-                      _last=pl.int_range(pl.len()).over("_i") == pl.len().over("_i") - 1)
+        .with_columns(_pos=pl.Series(position), _last=pl.Series(position == np.repeat(
+            counts - 1, counts)))
     )  # fmt: skip
     held = words.select("_i", "_h").explode("_h").drop_nulls("_h").unique()
-    named = named.join(held, left_on=["_i", "_n"], right_on=["_i", "_h"], how="anti")
+    named = named.join(held, left_on=["_i", "_n"], right_on=["_i", "_h"], how="anti",
+                       maintain_order="left")  # fmt: skip
     cut = (
         named.filter("_last").join(held, on="_i")
         .filter(pl.col("_h").str.starts_with(pl.col("_n")))
         .select("_i", "_pos").unique()
     )  # fmt: skip
-    named = named.join(cut, on=["_i", "_pos"], how="anti")
-    label = named.sort("_i", "_pos").group_by("_i").agg(pl.col("_n").str.join(" "))
-    out = words.select("_i").join(label, on="_i", how="left").sort("_i")
-    return out["_n"].rename(f"{name}_label")
+    named = named.join(cut, on=["_i", "_pos"], how="anti", maintain_order="left")
+    # still in row and word order: joined per row as they come, then placed by row
+    label = named.group_by("_i", maintain_order=True).agg(pl.col("_n").str.join(" "))
+    at = np.full(records.height, -1, np.int64)
+    at[label["_i"].to_numpy()] = np.arange(label.height)
+    index = pl.Series(at)
+    return label["_n"].gather(index.set(index < 0, None)).rename(f"{name}_label")
 
 
 _LABEL_ROWS = 250_000  # accounts labelled at a time
