@@ -894,7 +894,13 @@ def validate_suite(
     present = set(schema.names)
     locators = [c for c in LOCATORS if c in present]
     index_columns = ([suite.key_column] if suite.key_column in present else []) + locators
-    frame = _load(path, schema, [*index_columns, *(c for r in rules for c in r.columns)])
+    tested = list(dict.fromkeys(c for r in rules for c in r.columns))
+    loaded = _load(path, schema, [*index_columns, *tested])
+    locate = loaded[index_columns]
+    # Great Expectations copies every column of its frame for each expectation (its null
+    # filter): the key and locator columns go to it only when a rule tests them
+    frame = loaded[[c for c in loaded.columns if c in tested]]
+    del loaded
     for rule in rules:
         if rule.numeric_column and rule.numeric_column in frame.columns:
             import pandas as pd
@@ -938,7 +944,6 @@ def validate_suite(
             )
         for result in validation.results:
             outcome[result.expectation_config.meta["check"]].append(result)
-    locate = frame[index_columns]
     return [
         _evaluate(suite, rule, outcome[rule.name], missing[rule.name], schema, locate)
         for rule in rules

@@ -23,6 +23,9 @@ DATABASE = "mdm.duckdb"
 # (min/max of every string column: a quarter of writing the staged customers; nothing reads
 # an intermediate by a range of values its row groups are sorted by)
 INTERMEDIATE = {"compression": "lz4", "statistics": False}
+# Exports are read by others for as long as they stand: zstd, at its fastest level (at 1M
+# entities 24M lineage rows: 6.6 s and 327 MB at Polars' default level, 4.9 s and 307 MB here)
+EXPORT = {"compression": "zstd", "compression_level": 1}
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -127,7 +130,7 @@ class WarehouseResource(dg.ConfigurableResource):
         for name, frame in exports.items():
             target = export / _export_name(name)
             tmp = target.with_suffix(f".{run_id}.tmp")
-            frame.write_parquet(tmp)
+            frame.write_parquet(tmp, **EXPORT)
             os.replace(tmp, target)
         return self.database, counts
 
@@ -149,6 +152,6 @@ def _export_files(files: list[Path], target: Path, run_id: str) -> Path:
         shutil.copyfile(files[0], tmp)
     else:
         frames = [pl.scan_parquet(f) for f in files]
-        pl.concat(frames, how="diagonal_relaxed").sink_parquet(tmp)
+        pl.concat(frames, how="diagonal_relaxed").sink_parquet(tmp, **EXPORT)
     os.replace(tmp, target)
     return target
