@@ -86,11 +86,11 @@ class _Blocks:
 
 def found_by(rules: pl.Series, rule: str) -> np.ndarray:
     """Per pair, whether blocking rule `rule` found it (`rules`: `Blocked.pairs["rules"]`)."""
-    sets = rules.unique().cast(pl.String)
-    hits = sets.filter(sets.str.split(",").list.contains(rule))
+    sets = rules.unique()  # a few hundred: only these are read as text
+    hits = sets.filter(sets.cast(pl.String).str.split(",").list.contains(rule))
     if len(hits) == 0:
         return np.zeros(len(rules), bool)
-    return rules.cast(pl.String).is_in(hits.implode()).to_numpy()
+    return rules.is_in(hits.implode()).to_numpy()
 
 
 def _ranks(counts: np.ndarray) -> np.ndarray:
