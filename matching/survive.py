@@ -29,15 +29,48 @@ class Survivorship:
         return self.rules.get(attribute, DEFAULT_RULES)
 
 
-def _rank_columns(settings: Survivorship, attribute: str) -> list[tuple[str, pl.Expr]]:
-    """Per rule of `attribute`'s chain, an integer rank (smaller wins) over the candidates;
-    trust and recency are the record's (`_trust`, `_recency`, computed once per run)."""
-    keys = {
-        "source_trust": pl.col("_trust"),
-        "recency": pl.col("_recency"),
-        "frequency": -pl.len().over("cluster", attribute).cast(pl.Int64),
-    }
-    return [(rule, keys[rule]) for rule in settings.chain(attribute)]
+_STATIC = {"source_trust": pl.col("_trust"), "recency": pl.col("_recency")}  # the record's
+_FREQUENCY = "frequency"
+
+
+def _ordered(
+    candidates: pl.DataFrame, chain: tuple[str, ...], attribute: str
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The candidates' order (by cluster, the chain's ranks, then `_tie`; smaller wins) and
+    each rule's rank per candidate, in chain order.
+
+    A value's frequency is a window over cluster and value, the costly rank, and it decides
+    only where the rules before it leave the best candidates tied: it is counted in those
+    clusters alone (elsewhere it ranks 0, below an already decided winner)."""
+    if chain[:1] == (_FREQUENCY,):  # it decides in every cluster: count them all
+        candidates = candidates.with_columns(_r_frequency=_frequency(attribute))
+    ranked = [r for r in chain if f"_r_{r}" in candidates.columns]
+    order = candidates.select(pl.arg_sort_by(["cluster", *(f"_r_{r}" for r in ranked), "_tie"]))
+    order = order.to_series().to_numpy()
+    ranks = {r: candidates[f"_r_{r}"].to_numpy() for r in ranked}
+    if len(ranked) < len(chain):  # frequency, after other rules
+        clusters = candidates["cluster"].to_numpy()[order]
+        starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
+        sizes = np.diff(np.r_[starts, len(order)])
+        tied = sizes > 1
+        for rule in chain[: chain.index(_FREQUENCY)]:
+            in_order = ranks[rule][order]
+            tied &= in_order[starts] == in_order[np.minimum(starts + 1, len(order) - 1)]
+        member = np.repeat(tied, sizes)
+        ranks[_FREQUENCY] = np.zeros(candidates.height, np.int64)
+        if member.any():
+            rows = order[member]  # whole clusters, in cluster order
+            tied_part = candidates[rows].with_columns(_r_frequency=_frequency(attribute))
+            ranks[_FREQUENCY][rows] = tied_part["_r_frequency"].to_numpy()
+            again = ["cluster", *(f"_r_{r}" for r in chain), "_tie"]
+            order = order.copy()  # Polars' array is read-only
+            order[member] = rows[tied_part.select(pl.arg_sort_by(again)).to_series().to_numpy()]
+    return order, [ranks[r] for r in chain]
+
+
+def _frequency(attribute: str) -> pl.Expr:
+    """Minus how many of the cluster's candidates hold the value (more wins)."""
+    return -pl.len().over("cluster", attribute).cast(pl.Int64)
 
 
 def survive(
@@ -71,27 +104,24 @@ def survive(
     winners = {"cluster": clusters}
     lineage = []
     for attribute in attributes:
-        ranked = _rank_columns(settings, attribute)
+        chain = settings.chain(attribute)
         # narrow, then filter, then rank: the ranks of the candidates only (nulls group apart,
         # so a value's frequency is the same with them or without)
         candidates = (
             records.select("cluster", attribute, "_row", "_tie", "_trust", "_recency")
             .filter(pl.col(attribute).is_not_null())
             .select("cluster", attribute, "_row", "_tie",
-                    *[key.alias(f"_r_{rule}") for rule, key in ranked])
+                    *[_STATIC[rule].alias(f"_r_{rule}") for rule in chain if rule in _STATIC])
         )  # fmt: skip
         if candidates.height == 0:
             winners[attribute] = pl.Series(attribute, [None] * len(clusters),
                                            records.schema[attribute])  # fmt: skip
             continue
-        cluster = candidates["cluster"].to_numpy()
-        ranks = [candidates[f"_r_{rule}"].to_numpy() for rule, _ in ranked]
-        keys = ["cluster", *[f"_r_{rule}" for rule, _ in ranked], "_tie"]
-        order = candidates.select(pl.arg_sort_by(keys)).to_series().to_numpy()
-        sorted_cluster = cluster[order]
+        order, ranks = _ordered(candidates, chain, attribute)
+        sorted_cluster = candidates["cluster"].to_numpy()[order]
         starts = np.flatnonzero(np.r_[True, sorted_cluster[1:] != sorted_cluster[:-1]])
         sizes = np.diff(np.r_[starts, len(order)])
-        names = ["only_value", "tie_break", *(name for name, _ in ranked)]
+        names = ["only_value", "tie_break", *chain]
         rule = np.where(sizes == 1, 0, 1)  # an index into `names`
         undecided = sizes > 1
         same = np.ones(len(order), bool)  # agrees with the winner on every rule so far
