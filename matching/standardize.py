@@ -187,8 +187,9 @@ def _complete(records: pl.DataFrame, mapping: SourceMapping) -> pl.DataFrame:
             pl.when(person).then(pl.lit("person")).otherwise(pl.lit("organization")),
         ),
         # a few dozen spellings over millions of records: each read once
-        country=pl.coalesce(pl.lit(norm.per_distinct(records["country"], _country)),
-                            pl.lit(mapping.default_country)),  # fmt: skip
+        country=pl.coalesce(
+            pl.lit(norm.per_distinct(records["country"], _country)), pl.lit(mapping.default_country)
+        ),  # fmt: skip
     )
     return records.with_columns(
         full_name=pl.when(pl.col("party_type") == "person").then(

@@ -135,7 +135,8 @@ def survive(
         # the winner's value per cluster (null where the cluster has none): a gather, not a join
         at = np.full(len(clusters), -1, np.int64)
         at[np.searchsorted(clusters.to_numpy(), chosen["cluster"].to_numpy())] = np.arange(
-            chosen.height)
+            chosen.height
+        )
         index = pl.Series(at)
         winners[attribute] = chosen[attribute].gather(index.set(index < 0, None))
         lineage.append(chosen.select(
