@@ -3,11 +3,8 @@ and lineage."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import polars as pl
-from polars.io.plugins import register_io_source
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import minimum_spanning_tree
 
@@ -95,25 +92,14 @@ def build(
     return golden.drop("cluster"), xref, _named(lineage, ids["golden_id"], records)
 
 
-_LINEAGE_ROWS = 2_000_000  # lineage rows named at a time
-
-
 def _named(lineage: pl.DataFrame, golden_ids: pl.Series, records: pl.DataFrame) -> pl.LazyFrame:
     """`lineage` (cluster, attribute, row, rule) with the golden ID and the record's system
-    and key, as a query that names a slice at a time: gathers by position (clusters and rows
-    are positions), not joins, and never every lineage row's strings at once."""
-    system, key = records["source_system"], records["source_key"]
-    schema = {"golden_id": pl.String, "attribute": pl.Categorical(), "source_system": pl.String,
-              "source_key": pl.String, "rule": pl.Categorical()}  # fmt: skip
-
-    def slices(*_) -> Iterator[pl.DataFrame]:
-        for start in range(0, lineage.height, _LINEAGE_ROWS):
-            part = lineage.slice(start, _LINEAGE_ROWS)
-            rows = part["row"]
-            yield pl.DataFrame({
-                "golden_id": golden_ids.gather(part["cluster"]), "attribute": part["attribute"],
-                "source_system": system.gather(rows), "source_key": key.gather(rows),
-                "rule": part["rule"],
-            })  # fmt: skip
-
-    return register_io_source(slices, schema=schema)
+    and key, as a query (streamed to its file, never every row's strings at once). Clusters
+    and rows are positions: the names are gathered, not joined."""
+    return lineage.lazy().select(
+        golden_id=pl.lit(golden_ids).gather(pl.col("cluster")),
+        attribute="attribute",
+        source_system=pl.lit(records["source_system"]).gather(pl.col("row")),
+        source_key=pl.lit(records["source_key"]).gather(pl.col("row")),
+        rule="rule",
+    )  # fmt: skip

@@ -48,12 +48,14 @@ def review_queue(entity: str, pairs: pl.DataFrame, xref: pl.DataFrame, settings)
 
 def named_pairs(records: pl.DataFrame, scored: pl.LazyFrame) -> pl.LazyFrame:
     """Scored pairs named by their records' source keys instead of row numbers; a query, so
-    that millions of pairs are streamed to a file (`sink_parquet`), not held in memory."""
-    keys = records.select("source_system", "source_key").with_row_index("_row")
-    keys = keys.with_columns(pl.col("_row").cast(pl.Int64)).lazy()
-    for side in ("left", "right"):
-        scored = scored.join(
-            keys.rename({"source_system": f"{side}_system", "source_key": f"{side}_key"}),
-            left_on=side, right_on="_row", how="left", maintain_order="left",
-        )  # fmt: skip
-    return scored.drop("left", "right").with_columns(pl.col("rules", "party").cast(pl.String))
+    that millions of pairs are streamed to a file (`sink_parquet`), not held in memory. A
+    pair's sides are row positions: the names are gathered, not joined."""
+    system, key = records["source_system"], records["source_key"]
+    names = {f"{side}_{part}": pl.lit(values).gather(pl.col(side))
+             for side in ("left", "right") for part, values in (("system", system),
+                                                                ("key", key))}  # fmt: skip
+    return (
+        scored.with_columns(**names)
+        .drop("left", "right")
+        .with_columns(pl.col("rules", "party").cast(pl.String))
+    )
