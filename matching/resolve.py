@@ -278,8 +278,6 @@ class Scoring:
         # one encoding of the records for every kind: persons and organizations share most
         # compared columns (email, phone, address, ...), each encoded once, not once per kind
         self._records = Sides(records, np.empty(0, np.int64), np.empty(0, np.int64))
-        self._records.encode([c for kind in KINDS[entity] for c in COMPARED_COLUMNS[kind]
-                              if records.schema.get(c) == pl.String])  # fmt: skip
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         rng = np.random.default_rng(self.settings.seed)

@@ -47,17 +47,6 @@ class Sides:
     def _expr(self, column: Column) -> tuple[str, pl.Expr]:
         return (column, pl.col(column)) if isinstance(column, str) else column
 
-    def encode(self, columns: list[str]) -> None:
-        """Encode `columns` now, in one query: Polars encodes them side by side (one column
-        is one core's work), where encoding each on first use did one at a time."""
-        todo = [c for c in dict.fromkeys(columns) if c not in self._encoded]
-        if todo:
-            encoded = self.records.select(
-                pl.col(c).cast(pl.String).cast(pl.Categorical(pl.Categories.random()))
-                for c in todo
-            )  # fmt: skip
-            self._encoded.update({c: encoded[c] for c in todo})
-
     def _categorical(self, column: Column) -> pl.Series:
         name, expr = self._expr(column)
         if name not in self._encoded:
