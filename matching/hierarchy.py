@@ -142,10 +142,8 @@ def holder_label(records: pl.DataFrame, name: str, holder: str) -> pl.Series:
     named = named.join(cut, on=["_i", "_pos"], how="anti", maintain_order="left")
     # still in row and word order: joined per row as they come, then placed by row
     label = named.group_by("_i", maintain_order=True).agg(pl.col("_n").str.join(" "))
-    at = np.full(records.height, -1, np.int64)
-    at[label["_i"].to_numpy()] = np.arange(label.height)
-    index = pl.Series(at)
-    return label["_n"].gather(index.set(index < 0, None)).rename(f"{name}_label")
+    out = pl.repeat(None, records.height, dtype=pl.String, eager=True)
+    return out.scatter(label["_i"], label["_n"]).rename(f"{name}_label")
 
 
 _LABEL_ROWS = 250_000  # accounts labelled at a time

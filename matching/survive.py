@@ -113,9 +113,10 @@ def survive(
             .select("cluster", attribute, "_row", "_tie",
                     *[_STATIC[rule].alias(f"_r_{rule}") for rule in chain if rule in _STATIC])
         )  # fmt: skip
+        # the winner's value per cluster, null where the cluster has none
+        winners[attribute] = pl.repeat(None, len(clusters), dtype=records.schema[attribute],
+                                       eager=True).alias(attribute)  # fmt: skip
         if candidates.height == 0:
-            winners[attribute] = pl.Series(attribute, [None] * len(clusters),
-                                           records.schema[attribute])  # fmt: skip
             continue
         order, ranks = _ordered(candidates, chain, attribute)
         sorted_cluster = candidates["cluster"].to_numpy()[order]
@@ -132,13 +133,9 @@ def survive(
             rule[undecided & alone] = i
             undecided &= ~alone
         chosen = candidates[order[starts]].select("cluster", attribute, "_row")
-        # the winner's value per cluster (null where the cluster has none): a gather, not a join
-        at = np.full(len(clusters), -1, np.int64)
-        at[np.searchsorted(clusters.to_numpy(), chosen["cluster"].to_numpy())] = np.arange(
-            chosen.height
+        winners[attribute] = winners[attribute].scatter(
+            np.searchsorted(clusters.to_numpy(), chosen["cluster"].to_numpy()), chosen[attribute]
         )
-        index = pl.Series(at)
-        winners[attribute] = chosen[attribute].gather(index.set(index < 0, None))
         lineage.append(chosen.select(
             "cluster", pl.lit(attribute, pl.Categorical).alias("attribute"),
             pl.col("_row").alias("row"),
