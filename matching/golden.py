@@ -13,17 +13,18 @@ from .survive import Survivorship, survive
 _BASE32 = np.frombuffer(b"ABCDEFGHJKMNPQRSTVWXYZ0123456789", np.uint8)  # no I, L, O, U
 
 
-def mint_ids(n: int, prefix: str, rng: np.random.Generator, width: int = 12) -> list[str]:
-    """`n` opaque, distinct IDs like "CUS-7KQ2M9XH4T1B", never derived from any source key."""
-    ids: set[str] = set()
-    out: list[str] = []
-    while len(out) < n:
-        draw = _BASE32[rng.integers(0, 32, (n - len(out), width))]
-        for row in draw.view(f"S{width}").ravel():
-            candidate = f"{prefix}-{row.decode()}"
-            if candidate not in ids:
-                ids.add(candidate)
-                out.append(candidate)
+def mint_ids(
+    n: int, prefix: str, rng: np.random.Generator, taken: pl.Series | None = None, width: int = 12
+) -> pl.Series:
+    """`n` opaque, distinct IDs like "CUS-7KQ2M9XH4T1B", never derived from any source key,
+    none of them in `taken` (the IDs ever minted: a retired ID is never reissued)."""
+    out = pl.Series("golden_id", [], pl.String)
+    while out.len() < n:
+        draw = _BASE32[rng.integers(0, 32, (n - out.len(), width))]
+        fresh = prefix + "-" + pl.Series(draw.view(f"S{width}").ravel()).cast(pl.String)
+        if taken is not None:
+            fresh = fresh.filter(~fresh.is_in(taken.implode()))
+        out = pl.concat([out, fresh.rename("golden_id")]).unique(maintain_order=True)
     return out
 
 
@@ -56,7 +57,7 @@ def build(
     threshold: float,
     attributes: list[str],
     survivorship: Survivorship,
-    golden_ids: list[str],
+    golden_ids: pl.Series,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
     """(golden, xref, lineage) for `records` clustered by `labels`.
 

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from matching import golden as golden_lib
 from matching import hierarchy
+from matching.identity import KEYS, carry_versions
 from matching.mapping import CANONICAL_FIELDS
 from matching.resolve import (
     Scoring,
@@ -28,6 +29,7 @@ from matching.resolve import (
 from matching.standardize import standardize
 from matching.survive import Survivorship
 
+from . import history
 from . import pairs as pairs_lib
 from .contracts import Project, SourceContract
 from .ingest import land
@@ -382,14 +384,24 @@ def _entity_assets(
               description=f"Golden {entity} records with cross-reference and lineage, not yet "
               "published: its checks run on this version first.",
               **common)  # fmt: skip
-    def golden(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def golden(context: dg.AssetExecutionContext,
+               warehouse: WarehouseResource) -> dg.MaterializeResult:  # fmt: skip
         # what survivorship and the keys need: not the match columns
         kept = ["source_system", "source_key", "source_updated_at", *GOLDEN_ATTRIBUTES[entity]]
         records = pl.read_parquet(warehouse.intermediate("staged", entity), columns=kept)
         scored_file = warehouse.intermediate("scored", entity)
         labels = pl.read_parquet(warehouse.intermediate("clusters", entity))["cluster"].to_numpy()
-        n_clusters = int(labels.max()) + 1 if len(labels) else 0
-        ids = golden_lib.mint_ids(n_clusters, ID_PREFIX[entity], np.random.default_rng())
+        # each cluster inherits the published version's ID for most of its records
+        before = history.prior(warehouse.published_version(), entity)
+        stable = history.assign(
+            entity,
+            ID_PREFIX[entity],
+            records.select(KEYS),
+            labels,
+            before,
+            history.run_started(context),
+            warehouse.next_version_number(),
+        )
         chosen = labelled_settings(_labelled(warehouse, entity), match_settings)
         # only the pairs holding clusters together (confidence, xref): the rest are streamed
         result = pl.scan_parquet(scored_file).filter(
@@ -398,18 +410,16 @@ def _entity_assets(
         table, xref, lineage = golden_lib.build(
             records, labels, result, threshold=chosen.threshold,
             attributes=GOLDEN_ATTRIBUTES[entity], survivorship=_survivorship(entity, settings),
-            golden_ids=ids,
+            golden_ids=stable.identity.golden_ids,
         )  # fmt: skip
         del result
-        now = datetime.now(UTC)
         table = _golden_table(entity, table, warehouse)
-        table = table.with_columns(valid_from=pl.lit(now), version=pl.lit(1))
-        xref = xref.select(pl.lit(entity).alias("entity"), *xref.columns).with_columns(
-            valid_from=pl.lit(now), valid_to=pl.lit(None, pl.Datetime("us", "UTC"))
-        )
+        # a record unchanged since the published version keeps its valid_from and version
+        table = carry_versions(table, before.golden, stable.at, stable.version)
+        xref, identity_counts = history.write(warehouse, entity, stable, before, xref,
+                                              context.run_id)  # fmt: skip
+        warehouse.write(table, "golden", f"golden_{entity}")
         # written and let go before the pairs are named: their peaks do not add up
-        for name, frame in {"golden": table, "xref": xref}.items():
-            warehouse.write(frame, "golden", f"{name}_{entity}")
         lineage_file = warehouse.sink(lineage.select(pl.lit(entity).alias("entity"), pl.all()),
                                       "golden", f"lineage_{entity}")  # fmt: skip
         counts = {"golden_records": table.height, "xref_rows": xref.height,
@@ -430,7 +440,7 @@ def _entity_assets(
         warehouse.write(review, "golden", f"review_{entity}")
         return dg.MaterializeResult(metadata={
             "dagster/row_count": counts["golden_records"], **counts,
-            "review_queue_pairs": review.height,
+            "review_queue_pairs": review.height, **identity_counts,
         })  # fmt: skip
 
     return [staged, candidate_pairs, scored, clusters, golden]

@@ -98,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
     started_at = datetime.now(UTC)
     warehouse = args.warehouse.resolve()
     try:
-        defs = build_definitions(args.project, str(warehouse))
+        defs = build_definitions(args.project, str(warehouse), args.keep_versions)
     except (ContractError, ValueError, FileNotFoundError) as exc:
         print(f"mdm run: the project cannot load:\n{exc}", file=sys.stderr)
         return 2
@@ -118,9 +118,12 @@ def _run(args: argparse.Namespace) -> int:
         warehouse,
         RunRecord(result.run_id, started_at, datetime.now(UTC), outcome.status,
                   str(Path(args.project).resolve()), outcome.message, outcome.records_in,
-                  outcome.quarantined, outcome.golden_records),
+                  outcome.quarantined, outcome.golden_records, outcome.version),
         outcome.checks,
         outcome.quarantine,
+        {"at": datetime.now(UTC), "action": "publish", "version": outcome.version,
+         "previous_version": outcome.base_version, "run_id": result.run_id}
+        if outcome.version else None,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
     if outcome.status != "published":
@@ -132,7 +135,8 @@ def _run(args: argparse.Namespace) -> int:
               f"{warehouse / 'ledger.duckdb'}", file=sys.stderr)  # fmt: skip
         return 1
     database = warehouse / "mdm.duckdb"
-    print(f"mdm run: {args.project} -> {database} in {elapsed:.1f} s (run {result.run_id})")
+    print(f"mdm run: {args.project} -> {database} in {elapsed:.1f} s (run {result.run_id}, "
+          f"version {outcome.version})")  # fmt: skip
     print("  records in: " + ", ".join(f"{s} {n:,}" for s, n in outcome.per_source.items())
           + f" ({outcome.records_in:,}); quarantined: {outcome.quarantined:,}")  # fmt: skip
     print("  candidate pairs scored: " + ", ".join(f"{e} {n:,}" for e, n in outcome.pairs.items()))
@@ -237,6 +241,74 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _versions(args: argparse.Namespace) -> int:
+    from pipelines import versions
+
+    kept = versions.kept(args.warehouse)
+    if not kept:
+        print(f"mdm versions: no published version in {args.warehouse}; run `mdm run` first",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    now = versions.current(args.warehouse)
+    print("  version  published                  run       golden records (customer / account "
+          "/ contract)   checks passed")  # fmt: skip
+    for v in reversed(kept):
+        info = v.info()
+        golden = " / ".join(f"{n:,}" for n in info.get("golden", {}).values())
+        checks = f"{info.get('passed', 0)}/{info.get('checks', 0)}"
+        mark = "*" if now and v.number == now.number else " "
+        print(f"{mark} {v.number:>7}  {v.published_at or '(not marked)':<25}  "
+              f"{info.get('run_id', '')[:8]:<8}  {golden:<43}  {checks}")  # fmt: skip
+    print("* the published version (mdm.duckdb); `mdm rollback --to N` restores another")
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from pipelines import ledger, versions
+
+    now = versions.current(args.warehouse)
+    if now is None:
+        print(f"mdm rollback: no published version in {args.warehouse}", file=sys.stderr)
+        return 2
+    if args.to is None:
+        older = [v for v in versions.kept(args.warehouse) if v.number < now.number]
+        target = older[-1] if older else None
+        if target is None:
+            print(f"mdm rollback: version {now.number} is the oldest one kept", file=sys.stderr)
+            return 2
+    else:
+        target = versions.get(args.warehouse, args.to)
+        if target is None:
+            kept = ", ".join(str(v.number) for v in versions.kept(args.warehouse))
+            print(f"mdm rollback: no version {args.to} is kept (kept: {kept})", file=sys.stderr)
+            return 2
+    versions.switch(args.warehouse, target)
+    ledger.record_publication(args.warehouse, {
+        "at": datetime.now(UTC), "action": "rollback", "version": target.number,
+        "previous_version": now.number, "run_id": target.info().get("run_id"),
+    })  # fmt: skip
+    print(f"mdm rollback: {args.warehouse / versions.DATABASE} is version {target.number} "
+          f"again (was {now.number}); new connections see it")  # fmt: skip
+    return 0
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from pipelines import explain
+
+    database = _published(args.warehouse, "resolve")
+    if database is None:
+        return 2
+    try:
+        lines = explain.resolve(database, args.golden_id)
+    except explain.NotFound as exc:
+        print(f"mdm resolve: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
 def _owners(args: argparse.Namespace) -> int:
     from pipelines.assets import asset_teams
     from pipelines.contracts import ContractError, load_project
@@ -300,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--project", type=Path, default=ROOT, help="project folder (default: repo)")
     run.add_argument("--warehouse", type=Path, default=Path("warehouse"),
                      help="warehouse folder (default: ./warehouse)")  # fmt: skip
+    run.add_argument("--keep-versions", type=int, default=None, metavar="N",
+                     help="published versions kept for rollback (default 5)")  # fmt: skip
     run.add_argument(
         "--log-level",
         default="CRITICAL",
@@ -338,6 +412,37 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --pair: the records' entity, when a key is ambiguous")  # fmt: skip
     exp.add_argument("--warehouse", type=Path, default=Path("warehouse"))
     exp.set_defaults(func=_explain)
+
+    ver = commands.add_parser(
+        "versions",
+        help="the published versions kept, newest first",
+        description="The versions kept for rollback (newest first; * marks the published "
+        "one): when each was published, by which run, its golden record counts and how many "
+        "of its checks passed.",
+    )
+    ver.add_argument("--warehouse", type=Path, default=Path("warehouse"))
+    ver.set_defaults(func=_versions)
+
+    back = commands.add_parser(
+        "rollback",
+        help="publish an earlier kept version again, atomically",
+        description="Switch mdm.duckdb (and export/) back to a kept version: by default the "
+        "newest one older than the published one. Open sessions keep the version they "
+        "opened until they reconnect. The next run builds on the version restored.",
+    )
+    back.add_argument("--to", type=int, metavar="V", help="the version to restore")
+    back.add_argument("--warehouse", type=Path, default=Path("warehouse"))
+    back.set_defaults(func=_rollback)
+
+    res = commands.add_parser(
+        "resolve",
+        help="the current golden ID of any golden ID ever issued, following merges",
+        description="Follow a golden ID through the merges that retired it to the ID that "
+        "holds its records now (golden.ids), and show that record's sources.",
+    )
+    res.add_argument("golden_id", help="a golden ID, current or retired")
+    res.add_argument("--warehouse", type=Path, default=Path("warehouse"))
+    res.set_defaults(func=_resolve)
 
     own = commands.add_parser(
         "owners",

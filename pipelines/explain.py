@@ -53,6 +53,11 @@ def golden_record(database: Path, golden_id: str) -> list[str]:
                        "FROM golden.xref WHERE golden_id = ? AND valid_to IS NULL "
                        "ORDER BY source_system, source_key", golden_id)  # fmt: skip
         if members.height == 0:
+            chain = _chain(con, golden_id)
+            if chain.height:
+                raise NotFound(f"{golden_id} was retired in version "
+                               f"{chain['retired_version'][0]}; `mdm resolve {golden_id}` "
+                               "gives the ID that holds its records now")  # fmt: skip
             raise NotFound(f"no golden record {golden_id!r} in {database}")
         entity = _entity(members["entity"][0])
         record = _sql(con, f'SELECT * FROM golden."{entity}" WHERE golden_id = ?', golden_id)
@@ -83,6 +88,51 @@ def golden_record(database: Path, golden_id: str) -> list[str]:
     if pairs.height:
         lines += ["", "pairs between members (strongest evidence first):"]
         lines += _pair_lines(pairs, top=4)
+    return lines
+
+
+# golden.ids from one ID along retired_into (a cycle is impossible by construction: an ID
+# retires into one that lives on; the depth bound only keeps a damaged table from looping)
+_CHAIN = """
+WITH RECURSIVE chain AS (
+    SELECT *, 0 AS step FROM golden.ids WHERE golden_id = ?
+    UNION ALL
+    SELECT i.*, c.step + 1 FROM golden.ids i JOIN chain c
+    ON i.golden_id = c.retired_into AND i.entity = c.entity WHERE c.step < 1000
+)
+SELECT * FROM chain ORDER BY step
+"""
+
+
+def _chain(con: duckdb.DuckDBPyConnection, golden_id: str) -> pl.DataFrame:
+    return _sql(con, _CHAIN, golden_id)
+
+
+def resolve(database: Path, golden_id: str) -> list[str]:
+    """The chain of merges from `golden_id` to the ID that holds its records now, and that
+    ID's member records."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        chain = _chain(con, golden_id)
+        if chain.height == 0:
+            raise NotFound(f"no golden ID {golden_id!r} was ever issued in {database}")
+        last = chain.row(-1, named=True)
+        members = _sql(con, "SELECT source_system, source_key FROM golden.xref WHERE "
+                       "golden_id = ? AND valid_to IS NULL ORDER BY ALL",
+                       last["golden_id"])  # fmt: skip
+    lines = []
+    for row in chain.iter_rows(named=True):
+        if row["status"] == "retired" and row["retired_into"]:
+            lines.append(
+                f"{row['golden_id']} merged into {row['retired_into']} in version "
+                f"{row['retired_version']} ({row['retired_at']:%Y-%m-%d %H:%M} UTC)"
+            )
+    if last["status"] == "active":
+        lines.append(f"{last['golden_id']} ({last['entity']}): current, "
+                     f"{members.height} source record(s): "
+                     + ", ".join(f"{s}:{k}" for s, k in members.iter_rows()))  # fmt: skip
+    else:
+        lines.append(f"{last['golden_id']} ({last['entity']}) was retired in version "
+                     f"{last['retired_version']}: its records left every source")  # fmt: skip
     return lines
 
 

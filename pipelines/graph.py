@@ -6,30 +6,36 @@ from pathlib import Path
 
 import dagster as dg
 
+from . import versions
 from .assets import build_assets, project_entities
 from .checks import build_checks
 from .contracts import load_project
 from .integrity import build_pipeline_checks
 from .memory import STEP_HOOKS
-from .publish import publish_asset
+from .publish import publish_asset, version_asset, version_check
 from .settings import load_settings
 from .warehouse import WarehouseResource
 
 JOB = "mdm"
 
 
-def build_definitions(project_dir: Path | str, warehouse: str | None = None) -> dg.Definitions:
+def build_definitions(
+    project_dir: Path | str, warehouse: str | None = None, keep_versions: int | None = None
+) -> dg.Definitions:
     """Assets, their contract checks, the main job and the warehouse resource for `project_dir`.
 
     A contract rule the project cannot evaluate raises `ContractError` here (load time).
 
     With no `warehouse`, the resource reads MDM_WAREHOUSE at run time (as `dagster dev` runs).
+    `keep_versions`: published versions kept for rollback (default `versions.KEEP`).
     """
     project = load_project(project_dir)
     assets = build_assets(project, load_settings(Path(project_dir)))
-    assets.append(publish_asset(project, project_entities(project)))
+    entities = project_entities(project)
+    assets += [version_asset(project, entities), publish_asset(project, entities)]
     checks = build_checks(project, [key for a in assets for key in a.keys])
     checks += build_pipeline_checks(project)
+    checks.append(version_check(entities))
     job = dg.define_asset_job(
         JOB,
         selection=dg.AssetSelection.all(),
@@ -42,7 +48,9 @@ def build_definitions(project_dir: Path | str, warehouse: str | None = None) -> 
         assets=assets,
         asset_checks=checks,
         jobs=[job],
-        resources={"warehouse": WarehouseResource(path=path)},
+        resources={
+            "warehouse": WarehouseResource(path=path, keep_versions=keep_versions or versions.KEEP)
+        },  # fmt: skip
     )
 
 

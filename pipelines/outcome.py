@@ -23,6 +23,8 @@ class Outcome:
     golden_records: int = 0  # golden customers
     golden: dict[str, int] = field(default_factory=dict)  # entity -> golden records
     pairs: dict[str, int] = field(default_factory=dict)  # entity -> candidate pairs scored
+    version: int | None = None  # the version it published
+    base_version: int | None = None  # the version published before it
 
     @property
     def message(self) -> str:
@@ -66,9 +68,13 @@ def collect(result: dg.ExecuteInProcessResult, warehouse: Path) -> Outcome:
                 + where
             )
     published = "publish" in materialized
+    built = materialized.get("version", {})
     status = "published" if published else ("blocked" if any(
         not c["passed"] and c["blocking"] for c in checks) else "failed")  # fmt: skip
     outcome = Outcome(status, problems, checks)
+    if published:
+        outcome.version = int(materialized["publish"]["version"])
+        outcome.base_version = int(built.get("base_version", 0)) or None
     raw = {k.removeprefix("raw/"): v for k, v in materialized.items() if k.startswith("raw/")}
     outcome.per_source = {k: int(v.get("dagster/row_count", 0)) for k, v in sorted(raw.items())}
     rejected = sum(int(v.get("rejected_records", 0)) for v in raw.values())

@@ -1,18 +1,26 @@
-"""The publish asset: every entity's checked golden version into mdm.duckdb, atomically, with
-the analyst views over them and the run's audit tables."""
+"""Write-audit-publish: the `version` asset builds the run's complete new version (golden
+tables, cross-reference with history, ID registry and events, lineage, pairs, audit tables,
+exports) where no reader looks; its blocking check audits what was built; only then does the
+`publish` asset switch `mdm.duckdb` to it, atomically (`pipelines.versions`)."""
+
+import json
+from datetime import UTC, datetime
 
 import dagster as dg
+import duckdb
 import polars as pl
 from dagster import AssetExecutionContext
 
-from . import ledger
+from . import ledger, versions
 from .assets import golden_contract, owners
 from .contracts import Project
-from .warehouse import WarehouseResource
+from .warehouse import WarehouseResource, quoted
 
 PUBLISHED = {  # intermediate name -> published table, per entity
     "golden": "golden.{entity}",
     "xref": "golden.xref",
+    "xref_closed": "golden.xref",  # the history: rows closed by this run or before
+    "ids": "golden.ids",
     "review": "match.review_queue",
 }
 # The bulky tables (at a million entities: 8M customer pairs, 24M lineage rows), published as
@@ -68,7 +76,8 @@ LEFT JOIN value AS v ON v.customer_golden_id = c.golden_id
 
 def published_tables(entities: tuple[str, ...], read) -> dict[str, pl.DataFrame]:
     """schema.table -> frame for `entities`; `read(name, entity)` reads one intermediate.
-    The cross-reference of every entity shares one table, as does the review queue."""
+    The cross-reference of every entity shares one table, as do the ID registry and the
+    review queue."""
     tables: dict[str, list[pl.DataFrame]] = {}
     for entity in entities:
         for name, table in PUBLISHED.items():
@@ -93,22 +102,68 @@ def views(entities: tuple[str, ...]) -> dict[str, str]:
     return {}
 
 
-def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefinition:
+def _stamp(warehouse: WarehouseResource, entity: str) -> dict:
+    path = warehouse.intermediate("golden", f"stamp_{entity}").with_suffix(".json")
+    return json.loads(path.read_text())
+
+
+def _stamps(warehouse: WarehouseResource, entities: tuple[str, ...]) -> dict:
+    """The base version, version number and time every golden asset of the run built on:
+    one for all, and the base still the published one (else a rollback or another run
+    published meanwhile, and the IDs were inherited from a version that is no longer it)."""
+    stamps = [_stamp(warehouse, e) for e in entities]
+    if any(s != stamps[0] for s in stamps):
+        raise RuntimeError(f"the golden assets of this run built on different versions: {stamps}")
+    published = warehouse.published_version()
+    if (published.number if published else None) != stamps[0]["base"]:
+        raise RuntimeError(
+            f"the published version changed during this run (from {stamps[0]['base']} to "
+            f"{published.number if published else None}: a rollback, or another run): run again"
+        )
+    return stamps[0]
+
+
+def _id_events(warehouse: WarehouseResource, entities, base: int | None) -> pl.DataFrame:
+    """Every ID event so far: the published version's, then this run's."""
+    runs = [pl.read_parquet(warehouse.intermediate("golden", f"id_events_{e}")) for e in entities]
+    if base is not None:
+        earlier = versions.folder(warehouse.root, base) / "export/golden/audit_id_events.parquet"
+        if earlier.exists():
+            runs.insert(0, pl.read_parquet(earlier))
+    return pl.concat(runs, how="vertical_relaxed")
+
+
+def _check_summary(context: AssetExecutionContext) -> dict:
+    """The run's check results so far (every check of the assets the version holds)."""
+    records = context.instance.all_logs(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    )
+    evaluations = [r.dagster_event.event_specific_data for r in records]
+    failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations
+              if not e.passed]  # fmt: skip
+    return {"checks": len(evaluations), "passed": len(evaluations) - len(failed),
+            "failed_warnings": sorted(failed)}  # fmt: skip
+
+
+def version_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefinition:
     team = golden_contract(project, entities[0]).team if entities else None
 
     @dg.asset(
-        key=dg.AssetKey(["publish"]),
+        key=dg.AssetKey(["version"]),
         deps=[dg.AssetKey(["golden", e]) for e in entities],
         group_name="publish",
         owners=owners(project, team) if team else None,
         kinds={"duckdb", "parquet"},
-        description="Publishes the checked golden version of every entity into mdm.duckdb "
-        "atomically (a new file renamed over the old one) with Parquet exports and the "
-        "golden.customer_360 view; runs only when no blocking check failed.",
+        description="Builds this run's complete new version (versions/vNNNNNN: mdm.duckdb and "
+        "its Parquet exports) where no reader looks; its blocking check audits it before "
+        "`publish` switches mdm.duckdb to it.",
     )
-    def publish(context: AssetExecutionContext, warehouse: WarehouseResource):
+    def version(context: AssetExecutionContext, warehouse: WarehouseResource):
+        stamp = _stamps(warehouse, entities)
+        built = versions.prepare(warehouse.root, stamp["version"])
         tables = published_tables(entities, lambda name, entity: pl.read_parquet(
             warehouse.intermediate("golden", f"{name}_{entity}")))  # fmt: skip
+        tables["audit.id_events"] = _id_events(warehouse, entities, stamp["base"])
         # the version carries the ledger up to itself: earlier runs, and this run's quarantine
         run_id = context.run.run_id
         quarantine = pl.concat(
@@ -119,15 +174,134 @@ def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
             quarantine.with_columns(run_id=pl.lit(run_id)).select(list(ledger.QUARANTINE_SCHEMA))
             .cast(ledger.QUARANTINE_SCHEMA),
         ])  # fmt: skip
-        tables["audit.runs"] = ledger.read(warehouse.root, "audit.runs")
-        tables["audit.check_results"] = ledger.read(warehouse.root, "audit.check_results")
+        for name in ("audit.runs", "audit.check_results", "audit.publications"):
+            tables[name] = ledger.read(warehouse.root, name)
         files = published_files(entities, lambda name, entity: warehouse.intermediate(
             "golden", f"{name}_{entity}"))  # fmt: skip
-        path, counts = warehouse.publish(tables, run_id, views(entities), parquet=files)
+        counts = warehouse.build(built, tables, views(entities), parquet=files)
+        rows = {name: frame.height for name, frame in tables.items()} | counts
+        info = {
+            "version": built.number, "base": stamp["base"], "run_id": run_id,
+            "as_of": stamp["at"], "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "golden": {e: rows[f"golden.{e}"] for e in entities}, "rows": rows,
+            **_check_summary(context),
+        }  # fmt: skip
+        (built.path / versions.INFO).write_text(json.dumps(info, indent=1))
         return dg.MaterializeResult(metadata={
-            "database": dg.MetadataValue.path(str(path)),
-            **{f"rows {name}": frame.height for name, frame in tables.items()},
-            **{f"rows {name}": n for name, n in counts.items()},
+            "version": built.number,
+            "base_version": stamp["base"] or 0,
+            "database": dg.MetadataValue.path(str(built.database)),
+            **{f"rows {name}": n for name, n in rows.items()},
+        })  # fmt: skip
+
+    return version
+
+
+# What a version must hold before it may be published, each as a query returning the rows
+# that break it (SQL from code; table names from code)
+AUDITS = {
+    "one_current_xref_row_per_record": """
+        SELECT entity, source_system, source_key FROM golden.xref WHERE valid_to IS NULL
+        GROUP BY ALL HAVING count(*) > 1""",
+    "xref_intervals_never_overlap": """
+        SELECT a.entity, a.source_system, a.source_key FROM golden.xref a JOIN golden.xref b
+        USING (entity, source_system, source_key)
+        WHERE a.valid_from < coalesce(b.valid_to, 'infinity'::TIMESTAMPTZ)
+          AND b.valid_from < coalesce(a.valid_to, 'infinity'::TIMESTAMPTZ)
+          AND NOT (a.golden_id = b.golden_id AND a.valid_from = b.valid_from)""",
+    "golden_ids_are_active": """
+        SELECT x.entity, x.golden_id FROM golden.xref x
+        LEFT JOIN golden.ids i USING (entity, golden_id)
+        WHERE x.valid_to IS NULL AND (i.status IS DISTINCT FROM 'active')""",
+    "retired_ids_point_at_known_ids": """
+        SELECT i.entity, i.golden_id FROM golden.ids i
+        LEFT JOIN golden.ids j ON j.entity = i.entity AND j.golden_id = i.retired_into
+        WHERE i.retired_into IS NOT NULL AND j.golden_id IS NULL""",
+    "id_registry_has_no_duplicates": """
+        SELECT entity, golden_id FROM golden.ids GROUP BY ALL HAVING count(*) > 1""",
+}
+
+
+_GOLDEN_AUDIT = """
+    SELECT coalesce(g.golden_id, x.golden_id) AS golden_id
+    FROM {table} g
+    FULL JOIN (SELECT DISTINCT golden_id FROM golden.xref
+               WHERE entity = ? AND valid_to IS NULL) x USING (golden_id)
+    WHERE g.golden_id IS NULL OR x.golden_id IS NULL"""
+
+
+def _golden_audits(entities: tuple[str, ...]) -> dict[str, tuple[str, list]]:
+    """Per entity: every golden record held by a current xref row, every current row's ID a
+    golden record."""
+    return {
+        f"golden_{e}_matches_xref": (_GOLDEN_AUDIT.format(table=quoted(f"golden.{e}")), [e])
+        for e in entities
+    }
+
+
+def version_check(entities: tuple[str, ...]) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["version"]),
+        name="version_is_complete_and_consistent",
+        blocking=True,
+        description="The built version holds every table with the rows the run produced, one "
+        "current cross-reference row per record, history intervals that never overlap, only "
+        "active golden IDs in use, and retired IDs that point at known ones.",
+    )
+    def audit(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        stamp = _stamp(warehouse, entities[0])
+        built = versions.folder(warehouse.root, stamp["version"])
+        info = json.loads((built / versions.INFO).read_text())
+        failing: dict[str, int] = {}
+        samples: dict[str, list] = {}
+        with duckdb.connect(str(built / versions.DATABASE), read_only=True) as con:
+            for name, expected in info["rows"].items():
+                found = con.sql(f"SELECT count(*) FROM {quoted(name)}").fetchall()[0][0]
+                if found != expected:
+                    failing[f"rows {name}"] = abs(found - expected)
+            audits = {k: (sql, []) for k, sql in AUDITS.items()} | _golden_audits(entities)
+            for name, (sql, params) in audits.items():
+                rows = con.execute(sql, params).fetchall()
+                if rows:
+                    failing[name] = len(rows)
+                    samples[name] = [list(map(str, r)) for r in rows[:5]]
+        return dg.AssetCheckResult(
+            passed=not failing,
+            metadata={
+                "version": stamp["version"],
+                "failing": dg.MetadataValue.json(failing),
+                "failing_keys_sample": dg.MetadataValue.json(samples),
+            },  # fmt: skip
+        )
+
+    return audit
+
+
+def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefinition:
+    team = golden_contract(project, entities[0]).team if entities else None
+
+    @dg.asset(
+        key=dg.AssetKey(["publish"]),
+        deps=[dg.AssetKey(["version"])],
+        group_name="publish",
+        owners=owners(project, team) if team else None,
+        kinds={"duckdb"},
+        description="Switches mdm.duckdb (and export/) to the version this run built, "
+        "atomically, once its audit passed; keeps the last published versions for "
+        "`mdm rollback`. Runs only when no blocking check failed.",
+    )
+    def publish(warehouse: WarehouseResource):
+        stamp = _stamps(warehouse, entities)
+        built = versions.Version(stamp["version"], versions.folder(warehouse.root,
+                                                                   stamp["version"]))  # fmt: skip
+        versions.switch(warehouse.root, built)
+        versions.mark_published(built)
+        pruned = versions.prune(warehouse.root, warehouse.keep_versions)
+        return dg.MaterializeResult(metadata={
+            "version": built.number,
+            "database": dg.MetadataValue.path(str(warehouse.database)),
+            "versions_kept": len(versions.kept(warehouse.root)),
+            "versions_pruned": dg.MetadataValue.json(pruned),
         })  # fmt: skip
 
     return publish

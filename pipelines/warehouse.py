@@ -1,12 +1,10 @@
-"""The warehouse folder: intermediates, the published DuckDB database and its Parquet exports.
-
-Publishing builds a complete new database file next to `mdm.duckdb` and renames it over the old
+"""The warehouse folder: intermediates, and the published versions (`pipelines.versions`):
+each an immutable DuckDB database with its Parquet exports, `mdm.duckdb` a link to the current
 one, so a reader sees either the previous version or the new one, never half of each.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterable, Iterator
@@ -19,7 +17,8 @@ import polars as pl
 import pyarrow.parquet as pq
 from polars.io.plugins import register_io_source
 
-DATABASE = "mdm.duckdb"
+from . import versions
+
 # Intermediates live one run: fast to write beats small (`write`), and no column statistics
 # (min/max of every string column: a quarter of writing the staged customers; nothing reads
 # an intermediate by a range of values its row groups are sorted by)
@@ -30,7 +29,7 @@ EXPORT = {"compression": "zstd", "compression_level": 1}
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
     """A schema-qualified table name, validated and quoted (names come from code and contracts,
     never from data values)."""
     parts = name.split(".")
@@ -43,6 +42,8 @@ class WarehouseResource(dg.ConfigurableResource):
     """Where a run reads and writes: `--warehouse DIR` / `MDM_WAREHOUSE`."""
 
     path: str
+    # published versions kept for `mdm rollback` (the current one always is)
+    keep_versions: int = versions.KEEP
 
     @property
     def root(self) -> Path:
@@ -84,38 +85,41 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def database(self) -> Path:
-        return self.root / DATABASE
+        """What readers open: a link to the published version's database."""
+        return self.root / versions.DATABASE
 
-    def publish(
+    def published_version(self) -> versions.Version | None:
+        return versions.current(self.root)
+
+    def next_version_number(self) -> int:
+        return versions.next_number(self.root)
+
+    def build(
         self,
+        version: versions.Version,
         tables: dict[str, pl.DataFrame],
-        run_id: str,
         views: dict[str, str] | None = None,
         parquet: dict[str, list[Path]] | None = None,
-    ) -> tuple[Path, dict[str, int]]:
+    ) -> dict[str, int]:
         """Write `tables` (schema.table -> frame) and `views` (schema.view -> its CREATE VIEW,
-        SQL from code) into a new database and swap it in; replace the Parquet exports under
-        export/golden/ the same way (a view is exported as its rows). `parquet` (schema.table
-        -> intermediate files) are the bulky tables (pairs, lineage: tens of millions of rows
-        at a million entities): their export is written from the files and the database holds
-        a view over it, instead of a copy that took longer to load than the run to match.
-        Returns the database and the row count of each view and Parquet-backed table."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        export = self.root / "export" / "golden"
+        SQL from code) into the new `version`'s database, and each as Parquet under its
+        export/golden/ (a view is exported as its rows). `parquet` (schema.table ->
+        intermediate files) are the bulky tables (pairs, lineage: tens of millions of rows at a
+        million entities): their export is written from the files and the database holds a
+        view over it, instead of a copy that took longer to load than the run to match.
+        Nothing is visible to readers until the version is switched in.
+        Returns the row count of each view and Parquet-backed table."""
+        export = version.export / "golden"
         export.mkdir(parents=True, exist_ok=True)
-        staging = self.root / f".{DATABASE}.{run_id}.tmp"
-        staging.unlink(missing_ok=True)
         counts: dict[str, int] = {}
         # The exports are written by a second thread while DuckDB loads the tables: each
         # leaves a core mostly idle (DuckDB compresses a column at a time)
         with ThreadPoolExecutor(max_workers=1) as writer:
-            backed = {name: writer.submit(_export_files, files, export / _export_name(name),
-                                          run_id)
+            backed = {name: writer.submit(_export_files, files, export / _export_name(name))
                       for name, files in (parquet or {}).items()}  # fmt: skip
-            written = {name: writer.submit(_export_tmp, frame, export / _export_name(name),
-                                           run_id)
-                       for name, frame in tables.items()}  # fmt: skip
-            with duckdb.connect(str(staging)) as con:
+            written = [writer.submit(_export, frame, export / _export_name(name))
+                       for name, frame in tables.items()]  # fmt: skip
+            with duckdb.connect(str(version.database)) as con:
                 # rows keep no order in SQL; keeping the frames' cost a third of the load (at
                 # 1M entities 13.3 -> 8.5 s for the golden tables and xref) and a larger file
                 con.execute("SET preserve_insertion_order = false")
@@ -123,24 +127,23 @@ class WarehouseResource(dg.ConfigurableResource):
                     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name.split(".")[0]}"')
                 for name, frame in tables.items():
                     con.register("_frame", frame.to_arrow())
-                    con.execute(f"CREATE TABLE {_quoted(name)} AS SELECT * FROM _frame")
+                    con.execute(f"CREATE TABLE {quoted(name)} AS SELECT * FROM _frame")
                     con.unregister("_frame")
                 for name, future in backed.items():
                     target = future.result()
-                    con.execute(f"CREATE VIEW {_quoted(name)} AS SELECT * FROM "
+                    # the path inside the version: a reader of this version keeps its files
+                    # when later versions are published
+                    con.execute(f"CREATE VIEW {quoted(name)} AS SELECT * FROM "
                                 f"read_parquet({_literal(target)})")  # fmt: skip
                     counts[name] = pq.ParquetFile(target).metadata.num_rows
                 for name, sql in (views or {}).items():
                     con.execute(sql)
-                    frame = con.sql(f"SELECT * FROM {_quoted(name)}").pl()
-                    written[name] = writer.submit(_export_tmp, frame, export / _export_name(name),
-                                                  run_id)  # fmt: skip
+                    frame = con.sql(f"SELECT * FROM {quoted(name)}").pl()
+                    written.append(writer.submit(_export, frame, export / _export_name(name)))
                     counts[name] = frame.height
-            ready = {export / _export_name(name): f.result() for name, f in written.items()}
-        os.replace(staging, self.database)
-        for target, tmp in ready.items():
-            os.replace(tmp, target)
-        return self.database, counts
+            for future in written:
+                future.result()
+        return counts
 
 
 def _export_name(table: str) -> str:
@@ -152,21 +155,17 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _export_tmp(frame: pl.DataFrame, target: Path, run_id: str) -> Path:
-    """`frame` written next to its export `target`, to be renamed over it."""
-    tmp = target.with_suffix(f".{run_id}.tmp")
-    frame.write_parquet(tmp, **EXPORT)
-    return tmp
+def _export(frame: pl.DataFrame, target: Path) -> Path:
+    frame.write_parquet(target, **EXPORT)
+    return target
 
 
-def _export_files(files: list[Path], target: Path, run_id: str) -> Path:
-    """`files` as the one Parquet file `target`, swapped in: a copy of a single file, else
-    their rows streamed into one file (columns a file lacks are null)."""
-    tmp = target.with_suffix(f".{run_id}.tmp")
+def _export_files(files: list[Path], target: Path) -> Path:
+    """`files` as the one Parquet file `target`: a copy of a single file, else their rows
+    streamed into one file (columns a file lacks are null)."""
     if len(files) == 1:
-        shutil.copyfile(files[0], tmp)
+        shutil.copyfile(files[0], target)
     else:
         frames = [pl.scan_parquet(f) for f in files]
-        pl.concat(frames, how="diagonal_relaxed").sink_parquet(tmp, **EXPORT)
-    os.replace(tmp, target)
+        pl.concat(frames, how="diagonal_relaxed").sink_parquet(target, **EXPORT)
     return target

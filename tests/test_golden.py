@@ -70,6 +70,10 @@ def test_golden_ids_are_opaque_distinct_and_prefixed() -> None:
     assert len(set(ids)) == 5_000
     assert all(i.startswith("CUS-") and len(i) == 16 for i in ids)
     assert not any(c in i[4:] for i in ids for c in "ILOU")
+    # an ID ever minted is never minted again, even by a generator that draws it
+    again = mint_ids(5_000, "CUS", np.random.default_rng(1), taken=ids[:100])
+    assert again.len() == 5_000 and not again.is_in(ids[:100].implode()).any()
+    assert again.is_in(ids.implode()).sum() == 4_900
 
 
 def test_build_golden_xref_and_lineage() -> None:
@@ -77,7 +81,7 @@ def test_build_golden_xref_and_lineage() -> None:
     labels = np.array([0, 0, 0, 1, 2])
     golden, xref, lineage = build(
         RECORDS, labels, scored, threshold=0.9, attributes=["email", "city"],
-        survivorship=TRUST, golden_ids=["CUS-A", "CUS-B", "CUS-C"],
+        survivorship=TRUST, golden_ids=pl.Series(["CUS-A", "CUS-B", "CUS-C"]),
     )  # fmt: skip
     assert golden.sort("golden_id").select("golden_id", "email", "city", "source_count").rows() == [
         ("CUS-A", "z@y.com", "Leeds", 3), ("CUS-B", "q@q.com", None, 1), ("CUS-C", None, None, 1),
