@@ -29,8 +29,11 @@ import polars as pl
 KEYS = ["source_system", "source_key"]
 EVENTS = {"event": pl.String, "golden_id": pl.String, "other_ids": pl.List(pl.String),
           "source_keys": pl.List(pl.String)}  # fmt: skip
-RETIRED = {"golden_id": pl.String, "retired_into": pl.String}
 _STAMP = pl.Datetime("us", "UTC")
+# golden.ids: every ID ever minted for an entity
+REGISTRY = {"golden_id": pl.String, "status": pl.String, "created_at": _STAMP,
+            "created_version": pl.Int64, "retired_at": _STAMP, "retired_version": pl.Int64,
+            "retired_into": pl.String}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -167,15 +170,24 @@ def xref_history(
 
 
 def carry_versions(
-    golden: pl.DataFrame, previous: pl.DataFrame, at: datetime, version: int
+    golden: pl.DataFrame,
+    previous: pl.DataFrame,
+    at: datetime,
+    version: int,
+    volatile: tuple[str, ...] = ("confidence",),
 ) -> pl.DataFrame:
     """`golden` with `valid_from` and `version`: a record whose every column equals its
     previous version's keeps that version's stamps; a changed or new one gets (`at`,
-    `version`). Consumers read what changed since version V as `WHERE version > V`."""
+    `version`). Consumers read what changed since version V as `WHERE version > V`.
+
+    `volatile` columns are refreshed without making a change: a cluster's confidence is the
+    model's, re-estimated every run from all the records, and moves in its last digits when
+    any record anywhere changes."""
     stamps = {"valid_from": pl.lit(at, _STAMP), "version": pl.lit(version, pl.Int64)}
-    if previous.is_empty():
+    compared = [c for c in golden.columns if c != "golden_id" and c not in volatile]
+    if previous.is_empty() or not set(compared) <= set(previous.columns):
+        # a first version, or a record layout that changed (a column added): all new
         return golden.with_columns(**stamps)
-    compared = [c for c in golden.columns if c != "golden_id" and c in previous.columns]
     earlier = previous.select(
         "golden_id", *[pl.col(c).alias(f"{c}__before") for c in compared],
         _from="valid_from", _version="version",
@@ -200,9 +212,7 @@ def registry(
     created_version, retired_at, retired_version, retired_into), `previous` updated by this
     run's `identity`: `mdm resolve` follows `retired_into` to the ID that holds the records now."""
     stamp = pl.lit(at, _STAMP)
-    schema = {"golden_id": pl.String, "status": pl.String, "created_at": _STAMP,
-              "created_version": pl.Int64, "retired_at": _STAMP, "retired_version": pl.Int64,
-              "retired_into": pl.String}  # fmt: skip
+    schema = REGISTRY
     created = identity.created.to_frame().select(
         "golden_id", status=pl.lit("active"), created_at=stamp,
         created_version=pl.lit(version, pl.Int64), retired_at=pl.lit(None, _STAMP),

@@ -417,7 +417,7 @@ def _entity_assets(
         # a record unchanged since the published version keeps its valid_from and version
         table = carry_versions(table, before.golden, stable.at, stable.version)
         xref, identity_counts = history.write(warehouse, entity, stable, before, xref,
-                                              context.run_id)  # fmt: skip
+                                              context.run.run_id)  # fmt: skip
         warehouse.write(table, "golden", f"golden_{entity}")
         # written and let go before the pairs are named: their peaks do not add up
         lineage_file = warehouse.sink(lineage.select(pl.lit(entity).alias("entity"), pl.all()),
@@ -454,7 +454,7 @@ def asset_teams(project: Project) -> dict[str, str]:
         for stage in ("staged", "candidates", "scored", "clusters", "golden"):
             teams[f"{stage}/{entity}"] = golden_contract(project, entity).team
     if entities:
-        teams["publish"] = golden_contract(project, entities[0]).team
+        teams["version"] = teams["publish"] = golden_contract(project, entities[0]).team
     return teams
 
 

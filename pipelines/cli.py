@@ -121,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
                   outcome.quarantined, outcome.golden_records, outcome.version),
         outcome.checks,
         outcome.quarantine,
-        {"at": datetime.now(UTC), "action": "publish", "version": outcome.version,
+        {"switched_at": datetime.now(UTC), "action": "publish", "version": outcome.version,
          "previous_version": outcome.base_version, "run_id": result.run_id}
         if outcome.version else None,
     )  # fmt: skip
@@ -286,7 +286,7 @@ def _rollback(args: argparse.Namespace) -> int:
             return 2
     versions.switch(args.warehouse, target)
     ledger.record_publication(args.warehouse, {
-        "at": datetime.now(UTC), "action": "rollback", "version": target.number,
+        "switched_at": datetime.now(UTC), "action": "rollback", "version": target.number,
         "previous_version": now.number, "run_id": target.info().get("run_id"),
     })  # fmt: skip
     print(f"mdm rollback: {args.warehouse / versions.DATABASE} is version {target.number} "

@@ -32,10 +32,12 @@ def build_definitions(
     project = load_project(project_dir)
     assets = build_assets(project, load_settings(Path(project_dir)))
     entities = project_entities(project)
-    assets += [version_asset(project, entities), publish_asset(project, entities)]
+    if entities:  # a project of sources alone lands and checks them, and publishes nothing
+        assets += [version_asset(project, entities), publish_asset(project, entities)]
     checks = build_checks(project, [key for a in assets for key in a.keys])
     checks += build_pipeline_checks(project)
-    checks.append(version_check(entities))
+    if entities:
+        checks.append(version_check(project, entities))
     job = dg.define_asset_job(
         JOB,
         selection=dg.AssetSelection.all(),

@@ -22,9 +22,7 @@ from .warehouse import WarehouseResource
 _STAMP = pl.Datetime("us", "UTC")
 XREF = {"source_system": pl.String, "source_key": pl.String, "golden_id": pl.String,
         "match_probability": pl.Float64, "valid_from": _STAMP, "valid_to": _STAMP}  # fmt: skip
-IDS = {"golden_id": pl.String, "status": pl.String, "created_at": _STAMP,
-       "created_version": pl.Int64, "retired_at": _STAMP, "retired_version": pl.Int64,
-       "retired_into": pl.String}  # fmt: skip
+IDS = identity.REGISTRY
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def prior(base: Version | None, entity: str) -> Prior:
 def run_started(context: dg.AssetExecutionContext) -> datetime:
     """The start of the run: every row a version stamps carries this one time, whichever
     entity and step wrote it."""
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     started = record.start_time if record is not None else None
     return datetime.fromtimestamp(started, UTC) if started else datetime.now(UTC)
 
@@ -108,7 +106,7 @@ def write(
     registry = identity.registry(before.ids, stable.identity, stable.at, stable.version)
     events = stable.identity.events.select(
         pl.lit(run_id).alias("run_id"), pl.lit(stable.version, pl.Int64).alias("version"),
-        pl.lit(stable.at, _STAMP).alias("at"), tagged, pl.all(),
+        pl.lit(stable.at, _STAMP).alias("occurred_at"), tagged, pl.all(),
     )  # fmt: skip
     for name, frame in {"xref": rows, "xref_closed": closed}.items():
         warehouse.write(frame.select(tagged, pl.all()), "golden", f"{name}_{entity}")

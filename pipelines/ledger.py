@@ -32,7 +32,7 @@ QUARANTINE_SCHEMA = {
 }  # fmt: skip
 # every switch of the published version: a run's publish, or `mdm rollback`
 PUBLICATIONS_SCHEMA = {
-    "at": pl.Datetime("us", "UTC"), "action": pl.String, "version": pl.Int64,
+    "switched_at": pl.Datetime("us", "UTC"), "action": pl.String, "version": pl.Int64,
     "previous_version": pl.Int64, "run_id": pl.String,
 }  # fmt: skip
 TABLES = {"audit.runs": RUNS_SCHEMA, "audit.check_results": CHECKS_SCHEMA,

@@ -136,7 +136,7 @@ def _id_events(warehouse: WarehouseResource, entities, base: int | None) -> pl.D
 def _check_summary(context: AssetExecutionContext) -> dict:
     """The run's check results so far (every check of the assets the version holds)."""
     records = context.instance.all_logs(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     )
     evaluations = [r.dagster_event.event_specific_data for r in records]
     failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations
@@ -146,13 +146,13 @@ def _check_summary(context: AssetExecutionContext) -> dict:
 
 
 def version_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefinition:
-    team = golden_contract(project, entities[0]).team if entities else None
+    team = golden_contract(project, entities[0]).team
 
     @dg.asset(
         key=dg.AssetKey(["version"]),
         deps=[dg.AssetKey(["golden", e]) for e in entities],
         group_name="publish",
-        owners=owners(project, team) if team else None,
+        owners=owners(project, team),
         kinds={"duckdb", "parquet"},
         description="Builds this run's complete new version (versions/vNNNNNN: mdm.duckdb and "
         "its Parquet exports) where no reader looks; its blocking check audits it before "
@@ -239,14 +239,20 @@ def _golden_audits(entities: tuple[str, ...]) -> dict[str, tuple[str, list]]:
     }
 
 
-def version_check(entities: tuple[str, ...]) -> dg.AssetChecksDefinition:
+def version_check(project: Project, entities: tuple[str, ...]) -> dg.AssetChecksDefinition:
+    contract = golden_contract(project, entities[0])
+    who = owners(project, contract.team)
+
     @dg.asset_check(
         asset=dg.AssetKey(["version"]),
         name="version_is_complete_and_consistent",
         blocking=True,
         description="The built version holds every table with the rows the run produced, one "
         "current cross-reference row per record, history intervals that never overlap, only "
-        "active golden IDs in use, and retired IDs that point at known ones.",
+        f"active golden IDs in use, and retired IDs that point at known ones. Owners: "
+        f"{', '.join(who)}",
+        metadata={"owners": who, "team": contract.team, "contract": str(contract.file)},
+        op_tags={"mdm/team": contract.team},
     )
     def audit(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         stamp = _stamp(warehouse, entities[0])
@@ -278,13 +284,13 @@ def version_check(entities: tuple[str, ...]) -> dg.AssetChecksDefinition:
 
 
 def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefinition:
-    team = golden_contract(project, entities[0]).team if entities else None
+    team = golden_contract(project, entities[0]).team
 
     @dg.asset(
         key=dg.AssetKey(["publish"]),
         deps=[dg.AssetKey(["version"])],
         group_name="publish",
-        owners=owners(project, team) if team else None,
+        owners=owners(project, team),
         kinds={"duckdb"},
         description="Switches mdm.duckdb (and export/) to the version this run built, "
         "atomically, once its audit passed; keeps the last published versions for "

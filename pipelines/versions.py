@@ -118,8 +118,9 @@ def prepare(root: Path, number: int) -> Version:
 
 def _link(target: str, link: Path) -> None:
     """Point `link` at `target` (relative) atomically: a new link renamed over the old."""
+    for stale in link.parent.glob(f".{link.name}.*.link"):  # a killed switch's
+        stale.unlink()
     tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
-    tmp.unlink(missing_ok=True)
     os.symlink(target, tmp)
     if link.is_dir() and not link.is_symlink():
         # a warehouse from before versions: its export folder, a copy of its last publish,
@@ -131,6 +132,10 @@ def _link(target: str, link: Path) -> None:
 def switch(root: Path, version: Version) -> None:
     """Make `version` the published one: one atomic rename of the link `current`."""
     root = Path(root)
+    before = current(root)
+    if before is not None and not before.published:
+        # published by a run killed before it could say so: it stays kept for rollback
+        mark_published(before)
     _link(f"{VERSIONS}/{version.path.name}", root / CURRENT)
     # these two point through `current` and never change (made once, or over a warehouse
     # from before versions, whose mdm.duckdb was a file)

@@ -225,6 +225,7 @@ PIPELINE_CHECKS = {
     "golden/contract": {"every_record_accounted_for": True, "references_resolve": True},
     "staged/account": {"no_broken_references": False},
     "staged/contract": {"no_broken_references": False},
+    "version": {"version_is_complete_and_consistent": True},
 }
 # the committed sample's planted orphans: warned about, quarantined, the run goes on
 SAMPLE_WARNINGS = [("staged/account", "no_broken_references"),

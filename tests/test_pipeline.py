@@ -136,7 +136,9 @@ def test_asset_graph_snapshot() -> None:
     billing = ["billing-data@example.com", "team:billing"]
     erp = ["erp-data@example.com", "team:erp"]
     expected = {
-        "publish": (["golden/account", "golden/contract", "golden/customer"], "publish", mdm),
+        # write-audit-publish: the version is built and audited, then switched in
+        "version": (["golden/account", "golden/contract", "golden/customer"], "publish", mdm),
+        "publish": (["version"], "publish", mdm),
         "raw/billing_customers": ([], "customer", billing),
         "raw/crm_contacts": ([], "customer", crm),
         "raw/erp_partners": ([], "customer", erp),
