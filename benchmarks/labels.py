@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     for name, warehouse in (("without labels", before), ("with labels", after)):
         xref = _customers(warehouse, "SELECT source_system, source_key, golden_id FROM "
-                          "golden.xref WHERE entity = 'customer'")  # fmt: skip
+                          "golden.xref WHERE entity = 'customer' AND valid_to IS NULL")  # fmt: skip
         overall = evaluate(xref, truth)
         part = evaluate(xref.join(rest.select("source_system", "source_key"),
                                   on=["source_system", "source_key"]), rest)  # fmt: skip

@@ -45,7 +45,7 @@ def _pipeline(project: Path, truth: Path) -> tuple[Evaluation, float, pl.DataFra
     wall = time.perf_counter() - started
     with duckdb.connect(str(warehouse / "mdm.duckdb"), read_only=True) as con:
         xref = con.sql("SELECT source_system, source_key, golden_id FROM golden.xref "
-                       "WHERE entity = 'customer'").pl()  # fmt: skip
+                       "WHERE entity = 'customer' AND valid_to IS NULL").pl()  # fmt: skip
     staged = pl.read_parquet(warehouse / "intermediate" / "staged" / "customer.parquet")
     return evaluate(xref, pl.read_csv(truth, infer_schema=False)), wall, staged
 

@@ -7,7 +7,8 @@ over the records (never a loop over clusters):
 - Each previous ID goes to the new cluster holding most of its records (its larger part; a tie
   goes to the part holding the smallest record key, so the choice is reproducible).
 - A new cluster that is the larger part of one previous ID keeps that ID. One that absorbs
-  several (a merge) keeps the oldest of them; the others are retired into it.
+  several (a merge) keeps the oldest of them (of IDs as old, the one bringing most records);
+  the others are retired into it.
 - A new cluster that is nobody's larger part gets a new ID: a *split* when some of its records
   had an ID before, a *creation* when none had.
 - A previous ID none of whose records is left in any source is retired with no successor.
@@ -75,8 +76,12 @@ def assign(
         .join(ages.select(old="golden_id", age="created_version"), on="old", how="left")
         .with_columns(pl.col("age").fill_null(0))
     )  # fmt: skip
-    # a cluster that is the larger part of several IDs keeps the oldest
-    heirs = destination.sort(["cluster", "age", "old"]).unique(subset="cluster", keep="first")
+    # a cluster that is the larger part of several IDs keeps the oldest; of IDs as old (all
+    # those of a first version), the one bringing most records (fewest records change ID),
+    # then the one holding the smallest record key: never the ID's own random letters
+    heirs = destination.sort(
+        ["cluster", "age", "n", "first"], descending=[False, False, True, False]
+    ).unique(subset="cluster", keep="first")
     ids = np.full(n_clusters, None, dtype=object)
     ids[heirs["cluster"].to_numpy()] = heirs["old"].to_numpy()
     orphans = np.flatnonzero(np.equal(ids, None))  # clusters no previous ID goes to

@@ -75,12 +75,18 @@ def test_a_merge_keeps_the_older_id_and_retires_the_other_into_it() -> None:
     assert result.retired.rows() == [("A", "B")]
 
 
-def test_of_two_ids_as_old_the_merge_keeps_the_first_in_order() -> None:
-    previous = _previous({"1": "B", "2": "A"})
-    result = identity.assign(_keys("1", "2"), np.array([0, 0]), previous, _ages(A=3, B=3),
-                             _minter())  # fmt: skip
+def test_of_ids_as_old_the_merge_keeps_the_one_bringing_most_records() -> None:
+    # "B" would come first by its letters; "A" brings two records of the three
+    previous = _previous({"1": "B", "2": "A", "3": "A"})
+    result = identity.assign(_keys("1", "2", "3"), np.array([0, 0, 0]), previous,
+                             _ages(A=3, B=3), _minter())  # fmt: skip
     assert result.golden_ids.to_list() == ["A"]
     assert result.retired.rows() == [("B", "A")]
+    # as many records each: the ID holding the smallest record key
+    previous = _previous({"1": "Z", "2": "A"})
+    result = identity.assign(_keys("1", "2"), np.array([0, 0]), previous, _ages(A=3, Z=3),
+                             _minter())  # fmt: skip
+    assert result.golden_ids.to_list() == ["Z"]
 
 
 def test_a_split_keeps_the_id_on_the_larger_part_and_mints_for_the_rest() -> None:
