@@ -123,7 +123,8 @@ def _events(previous, before, new, merged, retired) -> pl.DataFrame:
     )  # fmt: skip
     merges = absorbed.select(event=pl.lit("merged"), golden_id="heir", other_ids="other_ids",
                              source_keys="source_keys")  # fmt: skip
-    held = previous.with_columns(_record()).group_by("golden_id").agg(
+    leaving = previous.join(retired.select("golden_id"), on="golden_id", how="semi")
+    held = leaving.with_columns(_record()).group_by("golden_id").agg(
         source_keys=pl.col("record").sort()
     )  # fmt: skip
     retirements = retired.join(held, on="golden_id", how="left").select(
@@ -154,23 +155,25 @@ def xref_history(
     (`valid_to` = `at`) and, when still present, a new row from `at`.
     """
     stamp = pl.lit(at, _STAMP)
-    open_rows = previous.filter(pl.col("valid_to").is_null())
-    joined = current.join(
-        open_rows.select(*KEYS, old="golden_id", since="valid_from"), on=KEYS, how="left"
+    earlier = previous.filter(pl.col("valid_to").is_null()).select(
+        *KEYS, old="golden_id", old_p="match_probability", since="valid_from"
     )
+    # one join: a record of this run, of the previous version, or of both
+    joined = current.join(earlier, on=KEYS, how="full", coalesce=True)
+    here, there = pl.col("golden_id").is_not_null(), pl.col("old").is_not_null()
     kept = pl.col("old") == pl.col("golden_id")
-    rows = joined.select(
+    rows = joined.filter(here).select(
         *current.columns,
         valid_from=pl.when(kept).then(pl.col("since")).otherwise(stamp).cast(_STAMP),
         valid_to=pl.lit(None, _STAMP),
     )  # fmt: skip
-    ended = open_rows.join(current.select(*KEYS, new="golden_id"), on=KEYS, how="left").filter(
-        pl.col("new").is_null() | (pl.col("new") != pl.col("golden_id"))
+    ended = joined.filter(there & ~kept.fill_null(False)).select(
+        *KEYS, golden_id="old", match_probability="old_p", valid_from="since", valid_to=stamp
     )  # fmt: skip
     closed = pl.concat([
-        previous.filter(pl.col("valid_to").is_not_null()),
-        ended.drop("new").with_columns(valid_to=stamp),
-    ]).select(rows.columns).cast(rows.schema)  # fmt: skip
+        previous.filter(pl.col("valid_to").is_not_null()).select(rows.columns),
+        ended,
+    ]).cast(rows.schema)  # fmt: skip
     return rows, closed
 
 

@@ -4,7 +4,9 @@ exports) where no reader looks; its blocking check audits what was built; only t
 `publish` asset switch `mdm.duckdb` to it, atomically (`pipelines.versions`)."""
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 import dagster as dg
 import duckdb
@@ -20,7 +22,6 @@ PUBLISHED = {  # intermediate name -> published table, per entity
     "golden": "golden.{entity}",
     "xref": "golden.xref",
     "xref_closed": "golden.xref",  # the history: rows closed by this run or before
-    "ids": "golden.ids",
     "review": "match.review_queue",
 }
 # The bulky tables (at a million entities: 8M customer pairs, 24M lineage rows), published as
@@ -28,6 +29,10 @@ PUBLISHED = {  # intermediate name -> published table, per entity
 PUBLISHED_AS_PARQUET = {
     "lineage": "golden.lineage",
     "pairs": "match.pairs_{entity}",
+    # every golden ID ever issued, and every ID event so far (the published version's, then
+    # this run's): at a million entities a first run issues three million of each
+    "ids": "golden.ids",
+    "id_events": "audit.id_events",
 }
 
 # One row per golden customer with what it holds. Amounts in different currencies are never
@@ -74,15 +79,19 @@ LEFT JOIN value AS v ON v.customer_golden_id = c.golden_id
 """
 
 
-def published_tables(entities: tuple[str, ...], read) -> dict[str, pl.DataFrame]:
-    """schema.table -> frame for `entities`; `read(name, entity)` reads one intermediate.
-    The cross-reference of every entity shares one table, as do the ID registry and the
-    review queue."""
-    tables: dict[str, list[pl.DataFrame]] = {}
+def published_tables(entities: tuple[str, ...], path) -> dict[str, Callable[[], pl.DataFrame]]:
+    """schema.table -> a function reading its frame, for `entities`; `path(name, entity)` names
+    one intermediate. The cross-reference of every entity shares one table, as does the review
+    queue. Read one at a time when loaded: the tables are never all in memory at once."""
+    files: dict[str, list] = {}
     for entity in entities:
         for name, table in PUBLISHED.items():
-            tables.setdefault(table.format(entity=entity), []).append(read(name, entity))
-    return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in tables.items()}
+            files.setdefault(table.format(entity=entity), []).append(path(name, entity))
+    return {name: partial(_read_all, paths) for name, paths in files.items()}
+
+
+def _read_all(paths: list) -> pl.DataFrame:
+    return pl.concat([pl.read_parquet(p) for p in paths], how="vertical_relaxed")
 
 
 def published_files(entities: tuple[str, ...], path) -> dict[str, list]:
@@ -123,14 +132,13 @@ def _stamps(warehouse: WarehouseResource, entities: tuple[str, ...]) -> dict:
     return stamps[0]
 
 
-def _id_events(warehouse: WarehouseResource, entities, base: int | None) -> pl.DataFrame:
-    """Every ID event so far: the published version's, then this run's."""
-    runs = [pl.read_parquet(warehouse.intermediate("golden", f"id_events_{e}")) for e in entities]
-    if base is not None:
-        earlier = versions.folder(warehouse.root, base) / "export/golden/audit_id_events.parquet"
-        if earlier.exists():
-            runs.insert(0, pl.read_parquet(earlier))
-    return pl.concat(runs, how="vertical_relaxed")
+def _quarantine(warehouse: WarehouseResource, entities, run_id: str) -> pl.DataFrame:
+    held = pl.concat([pl.read_parquet(warehouse.intermediate("quarantine", e)) for e in entities])
+    return pl.concat([
+        ledger.read(warehouse.root, "audit.quarantine"),
+        held.with_columns(run_id=pl.lit(run_id)).select(list(ledger.QUARANTINE_SCHEMA))
+        .cast(ledger.QUARANTINE_SCHEMA),
+    ])  # fmt: skip
 
 
 def _check_summary(context: AssetExecutionContext) -> dict:
@@ -161,25 +169,22 @@ def version_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
     def version(context: AssetExecutionContext, warehouse: WarehouseResource):
         stamp = _stamps(warehouse, entities)
         built = versions.prepare(warehouse.root, stamp["version"])
-        tables = published_tables(entities, lambda name, entity: pl.read_parquet(
-            warehouse.intermediate("golden", f"{name}_{entity}")))  # fmt: skip
-        tables["audit.id_events"] = _id_events(warehouse, entities, stamp["base"])
+
+        def golden(name: str, entity: str):
+            return warehouse.intermediate("golden", f"{name}_{entity}")
+
+        tables = published_tables(entities, golden)
         # the version carries the ledger up to itself: earlier runs, and this run's quarantine
         run_id = context.run.run_id
-        quarantine = pl.concat(
-            [pl.read_parquet(warehouse.intermediate("quarantine", e)) for e in entities]
-        )
-        tables["audit.quarantine"] = pl.concat([
-            ledger.read(warehouse.root, "audit.quarantine"),
-            quarantine.with_columns(run_id=pl.lit(run_id)).select(list(ledger.QUARANTINE_SCHEMA))
-            .cast(ledger.QUARANTINE_SCHEMA),
-        ])  # fmt: skip
+        tables["audit.quarantine"] = partial(_quarantine, warehouse, entities, run_id)
         for name in ("audit.runs", "audit.check_results", "audit.publications"):
-            tables[name] = ledger.read(warehouse.root, name)
-        files = published_files(entities, lambda name, entity: warehouse.intermediate(
-            "golden", f"{name}_{entity}"))  # fmt: skip
-        counts = warehouse.build(built, tables, views(entities), parquet=files)
-        rows = {name: frame.height for name, frame in tables.items()} | counts
+            tables[name] = partial(ledger.read, warehouse.root, name)
+        files = published_files(entities, golden)
+        if stamp["base"] is not None:  # the events so far, then this run's
+            earlier = versions.folder(warehouse.root, stamp["base"]) / versions.EXPORT / "golden"
+            if (earlier / "audit_id_events.parquet").exists():
+                files["audit.id_events"].insert(0, earlier / "audit_id_events.parquet")
+        rows = warehouse.build(built, tables, views(entities), parquet=files)
         info = {
             "version": built.number, "base": stamp["base"], "run_id": run_id,
             "as_of": stamp["at"], "built_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -97,18 +97,19 @@ class WarehouseResource(dg.ConfigurableResource):
     def build(
         self,
         version: versions.Version,
-        tables: dict[str, pl.DataFrame],
+        tables: dict[str, Callable[[], pl.DataFrame]],
         views: dict[str, str] | None = None,
         parquet: dict[str, list[Path]] | None = None,
     ) -> dict[str, int]:
-        """Write `tables` (schema.table -> frame) and `views` (schema.view -> its CREATE VIEW,
-        SQL from code) into the new `version`'s database, and each as Parquet under its
-        export/golden/ (a view is exported as its rows). `parquet` (schema.table ->
-        intermediate files) are the bulky tables (pairs, lineage: tens of millions of rows at a
-        million entities): their export is written from the files and the database holds a
-        view over it, instead of a copy that took longer to load than the run to match.
-        Nothing is visible to readers until the version is switched in.
-        Returns the row count of each view and Parquet-backed table."""
+        """Write `tables` (schema.table -> a function reading its frame) and `views`
+        (schema.view -> its CREATE VIEW, SQL from code) into the new `version`'s database, and
+        each as Parquet under its export/golden/ (a view is exported as its rows). A table is
+        read when its turn comes and let go after: never all of them in memory at once.
+        `parquet` (schema.table -> Parquet files) are the bulky tables (pairs, lineage, the ID
+        registry and events: millions of rows at a million entities): their export is written
+        from the files and the database holds a view over it, instead of a copy that took
+        longer to load than the run to match. Nothing is visible to readers until the version
+        is switched in. Returns the row count of every table and view."""
         export = version.export / "golden"
         export.mkdir(parents=True, exist_ok=True)
         counts: dict[str, int] = {}
@@ -117,18 +118,21 @@ class WarehouseResource(dg.ConfigurableResource):
         with ThreadPoolExecutor(max_workers=1) as writer:
             backed = {name: writer.submit(_export_files, files, export / _export_name(name))
                       for name, files in (parquet or {}).items()}  # fmt: skip
-            written = [writer.submit(_export, frame, export / _export_name(name))
-                       for name, frame in tables.items()]  # fmt: skip
             with duckdb.connect(str(version.database)) as con:
                 # rows keep no order in SQL; keeping the frames' cost a third of the load (at
                 # 1M entities 13.3 -> 8.5 s for the golden tables and xref) and a larger file
                 con.execute("SET preserve_insertion_order = false")
-                for name in [*tables, *backed]:
+                for name in [*tables, *backed, *(views or {})]:
                     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name.split(".")[0]}"')
-                for name, frame in tables.items():
+                for name, read in tables.items():
+                    frame = read()
+                    written = writer.submit(_export, frame, export / _export_name(name))
                     con.register("_frame", frame.to_arrow())
                     con.execute(f"CREATE TABLE {quoted(name)} AS SELECT * FROM _frame")
                     con.unregister("_frame")
+                    counts[name] = frame.height
+                    written.result()
+                    del frame
                 for name, future in backed.items():
                     target = future.result()
                     # the path inside the version: a reader of this version keeps its files
@@ -139,10 +143,8 @@ class WarehouseResource(dg.ConfigurableResource):
                 for name, sql in (views or {}).items():
                     con.execute(sql)
                     frame = con.sql(f"SELECT * FROM {quoted(name)}").pl()
-                    written.append(writer.submit(_export, frame, export / _export_name(name)))
+                    _export(frame, export / _export_name(name))
                     counts[name] = frame.height
-            for future in written:
-                future.result()
         return counts
 
 
