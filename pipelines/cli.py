@@ -250,15 +250,18 @@ def _versions(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     now = versions.current(args.warehouse)
-    print("  version  published                  run       golden records (customer / account "
-          "/ contract)   checks passed")  # fmt: skip
+    entities = " / ".join(kept[-1].info().get("golden", {}))
+    print(f"  version  published             run       run started           "
+          f"{'golden ' + entities:<47}  checks passed")  # fmt: skip
     for v in reversed(kept):
         info = v.info()
         golden = " / ".join(f"{n:,}" for n in info.get("golden", {}).values())
         checks = f"{info.get('passed', 0)}/{info.get('checks', 0)}"
         mark = "*" if now and v.number == now.number else " "
-        print(f"{mark} {v.number:>7}  {v.published_at or '(not marked)':<25}  "
-              f"{info.get('run_id', '')[:8]:<8}  {golden:<43}  {checks}")  # fmt: skip
+        published = (v.published_at or "")[:19].replace("T", " ")
+        started = info.get("as_of", "")[:19].replace("T", " ")
+        print(f"{mark} {v.number:>7}  {published:<20}  {info.get('run_id', '')[:8]:<8}  "
+              f"{started:<20}  {golden:<47}  {checks}")  # fmt: skip
     print("* the published version (mdm.duckdb); `mdm rollback --to N` restores another")
     return 0
 
@@ -417,8 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
         "versions",
         help="the published versions kept, newest first",
         description="The versions kept for rollback (newest first; * marks the published "
-        "one): when each was published, by which run, its golden record counts and how many "
-        "of its checks passed.",
+        "one): when each was published, by which run and when that run started (UTC), its "
+        "golden record counts and how many of its checks passed.",
     )
     ver.add_argument("--warehouse", type=Path, default=Path("warehouse"))
     ver.set_defaults(func=_versions)
