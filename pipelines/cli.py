@@ -81,27 +81,15 @@ def _step_bar(steps: int):
         yield StepBar(lambda: bar.advance(task), lambda text: bar.update(task, description=text))
 
 
-def _run(args: argparse.Namespace) -> int:
-    # Great Expectations takes seconds to import; the contract checks need it only after the
-    # first extract has landed, so the import overlaps Dagster's start-up and the landing
-    threading.Thread(target=importlib.import_module, args=("great_expectations",),
-                     daemon=True).start()  # fmt: skip
+def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
+    """Run the job and record it in the ledger: (the Dagster result, its outcome)."""
     from datetime import UTC, datetime
 
-    from pipelines.contracts import ContractError
-    from pipelines.graph import JOB, build_definitions, instance_for
+    from pipelines.graph import JOB, instance_for
     from pipelines.ledger import RunRecord, append
     from pipelines.outcome import collect
     from pipelines.progress import bar_logger
 
-    started = time.perf_counter()
-    started_at = datetime.now(UTC)
-    warehouse = args.warehouse.resolve()
-    try:
-        defs = build_definitions(args.project, str(warehouse), args.keep_versions)
-    except (ContractError, ValueError, FileNotFoundError) as exc:
-        print(f"mdm run: the project cannot load:\n{exc}", file=sys.stderr)
-        return 2
     job = defs.resolve_job_def(JOB)
     with _step_bar(len(job.graph.node_dict)) as handler:
         # in a terminal, a bar over the job's steps; the console log goes on as before
@@ -125,6 +113,34 @@ def _run(args: argparse.Namespace) -> int:
          "previous_version": outcome.base_version, "run_id": result.run_id}
         if outcome.version else None,
     )  # fmt: skip
+    return result, outcome
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Great Expectations takes seconds to import; the contract checks need it only after the
+    # first extract has landed, so the import overlaps Dagster's start-up and the landing
+    threading.Thread(target=importlib.import_module, args=("great_expectations",),
+                     daemon=True).start()  # fmt: skip
+    from datetime import UTC, datetime
+
+    from pipelines import versions
+    from pipelines.contracts import ContractError
+    from pipelines.graph import build_definitions
+
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    warehouse = args.warehouse.resolve()
+    try:
+        defs = build_definitions(args.project, str(warehouse), args.keep_versions)
+    except (ContractError, ValueError, FileNotFoundError) as exc:
+        print(f"mdm run: the project cannot load:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        with versions.exclusive(warehouse, "mdm run"):
+            result, outcome = _execute(defs, warehouse, args, started_at)
+    except versions.WarehouseBusy as exc:
+        print(f"mdm run: {exc}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - started
     if outcome.status != "published":
         print(f"mdm run: {outcome.status}, nothing published (run {result.run_id}):",
@@ -287,7 +303,12 @@ def _rollback(args: argparse.Namespace) -> int:
             kept = ", ".join(str(v.number) for v in versions.kept(args.warehouse))
             print(f"mdm rollback: no version {args.to} is kept (kept: {kept})", file=sys.stderr)
             return 2
-    versions.switch(args.warehouse, target)
+    try:
+        with versions.exclusive(args.warehouse, "mdm rollback"):
+            versions.switch(args.warehouse, target)
+    except versions.WarehouseBusy as exc:
+        print(f"mdm rollback: {exc}", file=sys.stderr)
+        return 2
     ledger.record_publication(args.warehouse, {
         "switched_at": datetime.now(UTC), "action": "rollback", "version": target.number,
         "previous_version": now.number, "run_id": target.info().get("run_id"),

@@ -19,10 +19,13 @@ build.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +38,38 @@ INFO = "version.json"
 PUBLISHED = "published"
 KEEP = 5  # published versions kept for rollback, unless configured otherwise
 _NAME = re.compile(r"^v(\d{6,})$")
+LOCK = ".lock"
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process is running or rolling back this warehouse."""
+
+
+@contextlib.contextmanager
+def exclusive(root: Path, what: str) -> Iterator[None]:
+    """Hold the warehouse for one writer (`mdm run`, `mdm rollback`): two runs building on the
+    same published version would each publish IDs inherited from it. An advisory lock
+    (flock) on `<root>/.lock`, which the system releases when the process ends, however it
+    ends: a killed run never leaves the warehouse locked."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise WarehouseBusy(f"{root} is in use by {holder}; try again when it ends") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{what} (pid {os.getpid()})\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)

@@ -267,3 +267,17 @@ def test_a_version_is_stamped_with_its_run_start(runs: dict) -> None:
     info = versions.current(runs["warehouse"]).info()
     stamps = _sql(runs["warehouse"], "SELECT max(valid_from) AS t FROM golden.xref")["t"][0]
     assert datetime.fromisoformat(info["as_of"]) >= stamps
+
+
+def test_one_writer_at_a_time_holds_the_warehouse(runs: dict, capsys) -> None:
+    warehouse, project = runs["warehouse"], runs["project"]
+    published = versions.current(warehouse).number
+    with versions.exclusive(warehouse, "a steward's rollback"):
+        assert _run(project, warehouse) == 2
+        assert main(["rollback", "--warehouse", str(warehouse)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("is in use by a steward's rollback (pid") == 2
+    assert versions.current(warehouse).number == published
+    # released with its holder: the next writer goes ahead
+    with versions.exclusive(warehouse, "the next writer"):
+        pass
