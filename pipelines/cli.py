@@ -102,7 +102,7 @@ def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
             run_config={"loggers": loggers},
         )  # fmt: skip
     outcome = collect(result, warehouse)
-    append(
+    recorded = append(
         warehouse,
         RunRecord(result.run_id, started_at, datetime.now(UTC), outcome.status,
                   str(Path(args.project).resolve()), outcome.message, outcome.records_in,
@@ -113,6 +113,11 @@ def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
          "previous_version": outcome.base_version, "run_id": result.run_id}
         if outcome.version else None,
     )  # fmt: skip
+    if not recorded:
+        print(f"mdm run: {warehouse / 'ledger.duckdb'} is open in another session: this run's "
+              f"record waits in {warehouse / 'ledger.pending'} and is written by the next run "
+              "(query audit.runs in mdm.duckdb, which never blocks a run)",
+              file=sys.stderr)  # fmt: skip
     return result, outcome
 
 
@@ -309,12 +314,15 @@ def _rollback(args: argparse.Namespace) -> int:
     except versions.WarehouseBusy as exc:
         print(f"mdm rollback: {exc}", file=sys.stderr)
         return 2
-    ledger.record_publication(args.warehouse, {
+    recorded = ledger.record_publication(args.warehouse, {
         "switched_at": datetime.now(UTC), "action": "rollback", "version": target.number,
         "previous_version": now.number, "run_id": target.info().get("run_id"),
     })  # fmt: skip
     print(f"mdm rollback: {args.warehouse / versions.DATABASE} is version {target.number} "
           f"again (was {now.number}); new connections see it")  # fmt: skip
+    if not recorded:
+        print(f"  (the ledger is open in another session: the rollback's record waits in "
+              f"{args.warehouse / ledger.PENDING})")  # fmt: skip
     return 0
 
 

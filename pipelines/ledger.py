@@ -1,19 +1,27 @@
 """The run ledger, `<warehouse>/ledger.duckdb`: every run, failed ones included, with its check
 results and quarantined records. Written by the process that ran the job, after the run, so it
-records runs that published nothing; each published version carries a copy up to itself."""
+records runs that published nothing; each published version carries a copy up to itself.
+
+DuckDB lets no process write a file another one has open, even read-only: a session left open
+on the ledger must not lose a run's record. Rows that cannot be written then wait as Parquet
+in `<warehouse>/ledger.pending/` and are written first by the next append; `read` includes
+them meanwhile."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 LEDGER = "ledger.duckdb"
+PENDING = "ledger.pending"
 
 RUNS_SCHEMA = {
     "run_id": pl.String, "started_at": pl.Datetime("us", "UTC"),
@@ -72,9 +80,10 @@ def append(
     checks: Iterable[dict],
     quarantine: pl.DataFrame | None,
     publication: dict | None = None,
-) -> None:
+) -> bool:
     """Add one run, its check results, its quarantined records and, when it switched the
-    published version, that `publication` (PUBLICATIONS_SCHEMA) to the ledger."""
+    published version, that `publication` (PUBLICATIONS_SCHEMA) to the ledger. False when
+    another process has the ledger open: the rows wait in ledger.pending/."""
     frames = {
         "audit.runs": pl.DataFrame([run.__dict__], schema=RUNS_SCHEMA),
         "audit.check_results": pl.DataFrame(
@@ -99,18 +108,29 @@ def append(
             [publication] if publication else [], schema=PUBLICATIONS_SCHEMA
         ),
     }
-    _insert(warehouse, frames)
+    return _insert(warehouse, frames)
 
 
-def record_publication(warehouse: Path, publication: dict) -> None:
+def record_publication(warehouse: Path, publication: dict) -> bool:
     """Add one switch of the published version made outside a run (`mdm rollback`)."""
     frame = pl.DataFrame([publication], schema=PUBLICATIONS_SCHEMA)
-    _insert(warehouse, {"audit.publications": frame})
+    return _insert(warehouse, {"audit.publications": frame})
 
 
-def _insert(warehouse: Path, frames: dict[str, pl.DataFrame]) -> None:
-    Path(warehouse).mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(Path(warehouse) / LEDGER)) as con:
+def _insert(warehouse: Path, frames: dict[str, pl.DataFrame]) -> bool:
+    """Write `frames` (and any rows waiting from earlier) into the ledger; False when another
+    process holds it open, the rows then waiting in ledger.pending/."""
+    warehouse = Path(warehouse)
+    warehouse.mkdir(parents=True, exist_ok=True)
+    pending = warehouse / PENDING
+    waiting = sorted(b for b in pending.glob("*") if not b.name.endswith(".tmp"))
+    try:
+        con = duckdb.connect(str(warehouse / LEDGER))
+    except duckdb.IOException:  # "Could not set lock on file": a session has it open
+        _park(warehouse, frames)
+        return False
+    with con:
+        con.execute("BEGIN")
         con.execute('CREATE SCHEMA IF NOT EXISTS "audit"')
         for name, schema in TABLES.items():
             con.execute(_ddl(name, schema))
@@ -119,15 +139,42 @@ def _insert(warehouse: Path, frames: dict[str, pl.DataFrame]) -> None:
             for column, dtype in schema.items():
                 con.execute(f'ALTER TABLE "{schema_name}"."{table}" ADD COLUMN IF NOT EXISTS '
                             f'"{column}" {_type(dtype)}')  # fmt: skip
-            frame = frames.get(name)
-            if frame is not None and frame.height:
-                con.register("_frame", frame.to_arrow())
-                con.execute(f'INSERT INTO "{schema_name}"."{table}" BY NAME SELECT * FROM _frame')
-                con.unregister("_frame")
+            parked = [pl.read_parquet(f) for b in waiting if (f := b / f"{name}.parquet").exists()]
+            for frame in [*parked, frames.get(name)]:
+                if frame is not None and frame.height:
+                    con.register("_frame", frame.to_arrow())
+                    con.execute(f'INSERT INTO "{schema_name}"."{table}" BY NAME '
+                                "SELECT * FROM _frame")  # fmt: skip
+                    con.unregister("_frame")
+        con.execute("COMMIT")
+    for batch in waiting:
+        shutil.rmtree(batch)
+    return True
+
+
+def _park(warehouse: Path, frames: dict[str, pl.DataFrame]) -> None:
+    """`frames` as one batch of ledger.pending/, named to sort in the order written."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    batch = warehouse / PENDING / f"{stamp}-{os.getpid()}"
+    tmp = batch.with_suffix(".tmp")  # renamed when whole: a half-written batch never counts
+    tmp.mkdir(parents=True)
+    for name, frame in frames.items():
+        if frame.height:
+            frame.write_parquet(tmp / f"{name}.parquet")
+    os.replace(tmp, batch)
 
 
 def read(warehouse: Path, table: str) -> pl.DataFrame:
-    """A ledger table (empty with its schema when the ledger does not exist yet)."""
+    """A ledger table, with its rows still waiting in ledger.pending/ (empty with its schema
+    when there is no ledger yet)."""
+    pending = Path(warehouse) / PENDING
+    parked = [pl.read_parquet(f) for f in sorted(pending.glob(f"*/{table}.parquet"))
+              if not f.parent.name.endswith(".tmp")] if pending.is_dir() else []  # fmt: skip
+    frames = [_stored(warehouse, table), *parked]
+    return pl.concat([f.select(list(TABLES[table])).cast(TABLES[table]) for f in frames])
+
+
+def _stored(warehouse: Path, table: str) -> pl.DataFrame:
     path = Path(warehouse) / LEDGER
     if not path.exists():
         return pl.DataFrame(schema=TABLES[table])
