@@ -872,7 +872,9 @@ def _load(path: Path, schema: pa.Schema, columns: Sequence[str]) -> "pd.DataFram
     if not wanted:  # only the row count is needed: an index of that length, read from metadata
         rows = pq.ParquetFile(path).metadata.num_rows
         return pd.DataFrame(index=pd.RangeIndex(rows))
-    frame = pq.read_table(path, columns=wanted).to_pandas()
+    # one chunk per column: Great Expectations filters its frame once per expectation, and
+    # Arrow takes rows from one contiguous array at twice the speed of one per row group
+    frame = pq.read_table(path, columns=wanted).combine_chunks().to_pandas()
     # Great Expectations compares int64 and float64 columns as arrays and any other number type
     # (uint32 counts, int32 versions) one Python value at a time: ~7 s per million-row run
     narrow = {c: "int64" if t.kind in "iu" else "float64" for c, t in frame.dtypes.items()
