@@ -364,6 +364,15 @@ def _owners(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reader(commands, name: str, func, summary: str, description: str):
+    """A command that works on a warehouse's published data (`--warehouse`)."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    parser.add_argument("--warehouse", type=Path, default=Path("warehouse"),
+                        help="warehouse folder (default: ./warehouse)")  # fmt: skip
+    parser.set_defaults(func=func)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mdm",
@@ -413,68 +422,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_run)
 
-    ev = commands.add_parser(
-        "evaluate",
-        help="precision, recall and F1 of the published cross-reference against ground truth",
-        description="Pairwise and B-cubed precision, recall and F1 of golden.xref against truth "
-        "files (source_system, source_key, entity_id): by default every truth_<entity>.csv in "
+    ev = _reader(
+        commands, "evaluate", _evaluate,
+        "precision, recall and F1 of the published cross-reference against ground truth",
+        "Pairwise and B-cubed precision, recall and F1 of golden.xref against truth files "
+        "(source_system, source_key, entity_id): by default every truth_<entity>.csv in "
         "--truth-dir. Truth records missing from the cross-reference (quarantined ones too) "
         "count as singletons.",
-    )
+    )  # fmt: skip
     ev.add_argument("--truth-dir", type=Path, default=ROOT / "data" / "samples" / "truth",
                     help="folder of truth_<entity>.csv files (default: the sample's)")  # fmt: skip
     ev.add_argument("--truth", type=Path, help="one truth CSV (for --entity, default customer)")
     ev.add_argument("--entity", choices=("customer", "account", "contract"),
                     help="evaluate one entity only")  # fmt: skip
-    ev.add_argument("--warehouse", type=Path, default=Path("warehouse"))
     ev.add_argument("--json", action="store_true", help="machine-readable output")
-    ev.set_defaults(func=_evaluate)
 
-    exp = commands.add_parser(
-        "explain",
-        help="why a golden record holds its records, or why two records did (not) match",
-        description="Explain a golden record (its values with source and survivorship rule, "
-        "its member records, the pairs that bound them and their strongest evidence) or one "
-        "pair decision (probability, every comparison's level and weight in bits, outcome).",
-    )
+    exp = _reader(
+        commands, "explain", _explain,
+        "why a golden record holds its records, or why two records did (not) match",
+        "Explain a golden record (its values with source and survivorship rule, its member "
+        "records, the pairs that bound them and their strongest evidence) or one pair decision "
+        "(probability, every comparison's level and weight in bits, outcome).",
+    )  # fmt: skip
     which = exp.add_mutually_exclusive_group(required=True)
     which.add_argument("--golden-id", help="a golden ID, e.g. CUS-7KQ2M9XH4T1B")
     which.add_argument("--pair", nargs=2, metavar="SYSTEM:KEY", help="two source records")
     exp.add_argument("--entity", choices=("customer", "account", "contract"),
                      help="with --pair: the records' entity, when a key is ambiguous")  # fmt: skip
-    exp.add_argument("--warehouse", type=Path, default=Path("warehouse"))
-    exp.set_defaults(func=_explain)
 
-    ver = commands.add_parser(
-        "versions",
-        help="the published versions kept, newest first",
-        description="The versions kept for rollback (newest first; * marks the published "
-        "one): when each was published, by which run and when that run started (UTC), its "
-        "golden record counts and how many of its checks passed.",
-    )
-    ver.add_argument("--warehouse", type=Path, default=Path("warehouse"))
-    ver.set_defaults(func=_versions)
-
-    back = commands.add_parser(
-        "rollback",
-        help="publish an earlier kept version again, atomically",
-        description="Switch mdm.duckdb (and export/) back to a kept version: by default the "
-        "newest one older than the published one. Open sessions keep the version they "
-        "opened until they reconnect. The next run builds on the version restored.",
-    )
+    _reader(
+        commands, "versions", _versions, "the published versions kept, newest first",
+        "The versions kept for rollback (newest first; * marks the published one): when each "
+        "was published, by which run and when that run started (UTC), its golden record counts "
+        "and how many of its checks passed.",
+    )  # fmt: skip
+    back = _reader(
+        commands, "rollback", _rollback, "publish an earlier kept version again, atomically",
+        "Switch mdm.duckdb (and export/) back to a kept version: by default the newest one "
+        "older than the published one. Open sessions keep the version they opened until they "
+        "reconnect. The next run builds on the version restored.",
+    )  # fmt: skip
     back.add_argument("--to", type=int, metavar="V", help="the version to restore")
-    back.add_argument("--warehouse", type=Path, default=Path("warehouse"))
-    back.set_defaults(func=_rollback)
-
-    res = commands.add_parser(
-        "resolve",
-        help="the current golden ID of any golden ID ever issued, following merges",
-        description="Follow a golden ID through the merges that retired it to the ID that "
-        "holds its records now (golden.ids), and show that record's sources.",
-    )
+    res = _reader(
+        commands, "resolve", _resolve,
+        "the current golden ID of any golden ID ever issued, following merges",
+        "Follow a golden ID through the merges that retired it to the ID that holds its "
+        "records now (golden.ids), and show that record's sources.",
+    )  # fmt: skip
     res.add_argument("golden_id", help="a golden ID, current or retired")
-    res.add_argument("--warehouse", type=Path, default=Path("warehouse"))
-    res.set_defaults(func=_resolve)
 
     own = commands.add_parser(
         "owners",
