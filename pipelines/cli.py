@@ -364,6 +364,13 @@ def _owners(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: at least 1 (the published version is kept)")
+    return value
+
+
 def _reader(commands, name: str, func, summary: str, description: str):
     """A command that works on a warehouse's published data (`--warehouse`)."""
     parser = commands.add_parser(name, help=summary, description=description)
@@ -413,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--project", type=Path, default=ROOT, help="project folder (default: repo)")
     run.add_argument("--warehouse", type=Path, default=Path("warehouse"),
                      help="warehouse folder (default: ./warehouse)")  # fmt: skip
-    run.add_argument("--keep-versions", type=int, default=None, metavar="N",
+    run.add_argument("--keep-versions", type=_at_least_one, default=None, metavar="N",
                      help="published versions kept for rollback (default 5)")  # fmt: skip
     run.add_argument(
         "--log-level",

@@ -51,7 +51,9 @@ def build_definitions(
         asset_checks=checks,
         jobs=[job],
         resources={
-            "warehouse": WarehouseResource(path=path, keep_versions=keep_versions or versions.KEEP)
+            "warehouse": WarehouseResource(
+                path=path, keep_versions=versions.KEEP if keep_versions is None else keep_versions
+            )
         },  # fmt: skip
     )
 
