@@ -281,3 +281,40 @@ def test_one_writer_at_a_time_holds_the_warehouse(runs: dict, capsys) -> None:
     # released with its holder: the next writer goes ahead
     with versions.exclusive(warehouse, "the next writer"):
         pass
+
+
+def test_the_version_audit_finds_each_defect_it_guards_against(tmp_path: Path) -> None:
+    from pipelines.publish import AUDITS, _golden_audits
+
+    con = duckdb.connect(str(tmp_path / "bad.duckdb"))
+    con.execute("CREATE SCHEMA golden")
+    con.execute("CREATE TABLE golden.customer AS SELECT * FROM (VALUES ('A'), ('B'), ('Z')) "
+                "t(golden_id)")  # fmt: skip
+    t1, t2, t3 = "2026-11-01", "2026-11-02", "2026-11-03"
+    con.execute("""CREATE TABLE golden.xref AS SELECT entity, source_system, source_key,
+        golden_id, valid_from::TIMESTAMPTZ AS valid_from, valid_to::TIMESTAMPTZ AS valid_to
+        FROM (VALUES
+        ('customer', 'crm', '1', 'A', ?, NULL),  -- two current rows for crm:1
+        ('customer', 'crm', '1', 'B', ?, NULL),
+        ('customer', 'crm', '2', 'A', ?, ?),     -- history overlapping its current row
+        ('customer', 'crm', '2', 'C', ?, NULL),  -- C: retired, still in use; no golden record
+        ('customer', 'crm', '3', 'A', ?, NULL)
+        ) t(entity, source_system, source_key, golden_id, valid_from, valid_to)""",
+                [t1, t2, t1, t3, t2, t1])  # fmt: skip
+    con.execute("""CREATE TABLE golden.ids AS SELECT * FROM (VALUES
+        ('customer', 'A', 'active', NULL), ('customer', 'B', 'active', NULL),
+        ('customer', 'C', 'retired', 'A'), ('customer', 'D', 'retired', 'Q'),
+        ('customer', 'A', 'active', NULL)
+        ) t(entity, golden_id, status, retired_into)""")  # fmt: skip
+    found = {name: con.execute(sql).fetchall() for name, sql in AUDITS.items()}
+    for name, (sql, params) in _golden_audits(("customer",)).items():
+        found[name] = con.execute(sql, params).fetchall()
+    assert found["one_current_xref_row_per_record"] == [("customer", "crm", "1")]
+    assert sorted(found["xref_intervals_never_overlap"]) == [
+        ("customer", "crm", "1"), ("customer", "crm", "1"),
+        ("customer", "crm", "2"), ("customer", "crm", "2"),
+    ]  # fmt: skip
+    assert found["golden_ids_are_active"] == [("customer", "C")]
+    assert found["retired_ids_point_at_known_ids"] == [("customer", "D")]
+    assert found["id_registry_has_no_duplicates"] == [("customer", "A")]
+    assert sorted(found["golden_customer_matches_xref"]) == [("C",), ("Z",)]
