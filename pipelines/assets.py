@@ -394,7 +394,6 @@ def _entity_assets(
         # each cluster inherits the published version's ID for most of its records
         before = history.prior(warehouse.published_version(), entity)
         stable = history.assign(
-            entity,
             ID_PREFIX[entity],
             records.select(KEYS),
             labels,

@@ -76,7 +76,6 @@ class Stable:
 
 
 def assign(
-    entity: str,
     prefix: str,
     keys: pl.DataFrame,
     labels: np.ndarray,
@@ -84,6 +83,8 @@ def assign(
     at: datetime,
     version: int,
 ) -> Stable:
+    """Each cluster's golden ID against `before` (new ones minted with `prefix`), for the
+    version numbered `version` whose run started `at`."""
     rng = np.random.default_rng()
     taken = before.ids["golden_id"]
     found = identity.assign(keys, labels, before.current, before.ids,
