@@ -20,7 +20,7 @@ A re-run on unchanged input maps every cluster to its own previous ID: no event,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,7 +55,7 @@ def assign(
     labels: np.ndarray,
     previous: pl.DataFrame,
     ages: pl.DataFrame,
-    mint: Callable[[int], list[str]],
+    mint: Callable[[int], Sequence[str]],
 ) -> Identity:
     """The golden ID of each cluster of `labels` (cluster label per row of `keys`).
 
@@ -85,8 +85,8 @@ def assign(
     ids = np.full(n_clusters, None, dtype=object)
     ids[heirs["cluster"].to_numpy()] = heirs["old"].to_numpy()
     orphans = np.flatnonzero(np.equal(ids, None))  # clusters no previous ID goes to
-    created = mint(len(orphans))
-    ids[orphans] = np.asarray(created, dtype=object)
+    created = pl.Series("golden_id", mint(len(orphans)), dtype=pl.String)
+    ids[orphans] = created.to_numpy()
     golden_ids = pl.Series("golden_id", ids, dtype=pl.String)
 
     heir_of = heirs.select("cluster", heir="old")
@@ -99,11 +99,9 @@ def assign(
         gone.with_columns(retired_into=pl.lit(None, pl.String)),
     ]).sort("golden_id")  # fmt: skip
 
-    new = pl.DataFrame({"cluster": orphans.astype(np.int64),
-                        "golden_id": pl.Series(created, dtype=pl.String)})  # fmt: skip
+    new = pl.DataFrame({"cluster": orphans.astype(np.int64), "golden_id": created})
     events = _events(previous, before, new, merged, retired)
-    return Identity(golden_ids, pl.Series("golden_id", created, dtype=pl.String), retired,
-                    events)  # fmt: skip
+    return Identity(golden_ids, created, retired, events)
 
 
 def _events(previous, before, new, merged, retired) -> pl.DataFrame:
