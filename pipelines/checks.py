@@ -1,4 +1,4 @@
-"""Contract rules as Dagster asset checks, evaluated with Great Expectations 1.x.
+"""Contract rules as Dagster asset checks, evaluated with Great Expectations 1.x (sql: DuckDB).
 
 Every contract becomes the checks of one asset: a source contract checks
 ``raw/<source_system>_<object_name>`` (every column text, as landed), the golden contract checks
@@ -35,7 +35,25 @@ What becomes a check (check name, Great Expectations expectation; blocking or no
   ``duplicateValues`` (``<col>_duplicateValues``; expect_column_values_to_be_unique; on the
   schema object with ``arguments.properties``: ``duplicateValues``,
   expect_compound_columns_to_be_unique) and
-  ``rowCount`` (``rowCount``; expect_table_row_count_to_be_between, for its observed value).
+  ``rowCount`` (``rowCount``; expect_table_row_count_to_be_between, for its observed value);
+- ``type: sql`` rules (the rule's ``name``, else ``<col>_sql`` / ``sql``, then ``_2``, ...;
+  DuckDB, not Great Expectations), blocking when ``severity: error``: the ``query`` returns one
+  number, compared with the rule's operator as a metric's count is (``unit`` other than rows is
+  a load-time error). ``${table}`` / ``${object}`` / ``{object}`` stand for the asset's data,
+  on a property ``${column}`` / ``${property}`` / ``{property}`` for its column; each becomes a
+  quoted identifier (the data is the relation ``<layer>_<name>``, e.g.
+  ``raw_billing_customers``), never a value. Each query runs in a fresh in-memory DuckDB where
+  the asset's Parquet file is registered as an Arrow dataset (scanned lazily, only the columns
+  the query names) and file, network and extension access are then switched off and locked: the
+  query can read that data and nothing else. No row, several rows or columns, a text, null or a
+  SQL error fail the check, with the reason (quoted data values redacted) in its metadata;
+- ``type: custom`` rules with ``engine: great-expectations`` (the rule's ``name``, else
+  ``<col>_custom`` / ``custom``), blocking when ``severity: error``: ``implementation`` names one
+  expectation, ``{type: expect_column_values_to_be_between, kwargs: {min_value: 0}}`` (also as
+  YAML/JSON text, with ``expectation_type``, or by class name, ExpectColumnValuesToBeBetween); on
+  a property ``column`` defaults to it. It joins the asset's one validation and passes when the
+  expectation succeeds; its metadata shows the expectation, its arguments, GE's unexpected count
+  and percent (of non-null values), and failing keys as for the metrics.
 
 Pass or fail is decided here, not by Great Expectations: each expectation measures (failing
 rows, or the row count), and the rule's ODCS operator (``mustBe``, ``mustNotBe``,
@@ -56,18 +74,27 @@ implicit one of the same meaning on that column (``nullValues`` replaces ``<col>
 ``duplicateValues`` replaces ``<col>_unique``), so the contract decides the tolerance and the
 severity, e.g. that a few null keys are quarantined and only more than 1% stop the run.
 
-Not evaluated, hence load-time errors: ``type: sql`` and ``type: custom`` rules (for now), a
-metric at the wrong level, missing or unexpected arguments, a regex Python cannot compile, a
-threshold that is not a number, ``unit`` other than rows/percent, a percent ``rowCount`` and a
-severity other than error/warning/info. ``type: text`` rules are documentation and make no check.
+Not evaluated, hence load-time errors: a metric at the wrong level, missing or unexpected
+arguments, a regex Python cannot compile, a threshold that is not a number, ``unit`` other than
+rows/percent, a percent ``rowCount`` and a severity other than error/warning/info; a sql query
+that DuckDB cannot parse or that is not ONE SELECT (or WITH ... SELECT) statement (COPY, CREATE,
+ATTACH, SET, INSTALL, two statements: parsed by `duckdb` ``extract_statements``, never run), an
+unknown ``${...}`` placeholder and ``${column}`` on the schema object; a custom rule on another
+engine, an expectation Great Expectations does not have (or one this project cannot run: those
+issuing their own query or comparing the table's whole column list), arguments the expectation
+rejects (it is built when the contract loads: its pydantic validation speaks) or sets itself
+(``meta``, ``result_format``, ...), a non-GE ``condition_parser``, and a column the contract
+does not declare. Great Expectations is imported to load a contract only when it has a custom
+rule (the import costs ~5 s). ``type: text`` rules are documentation and make no check.
 
 Each asset's checks are ONE `dg.multi_asset_check`: it reads only the columns its selected
 rules need (plus the key column and the ``_record``/``_line`` locators the landing adds), and
-runs ONE validation with the whole suite. Each result's metadata carries the expectation(s) it
-ran, the failing count and percent, the operator and threshold, and up to 20 failing keys (the
-contract's key for sources; the primary key, ``golden_id``, for golden) and record numbers;
-never a value of a PII-tagged or classified column (failing values are shown only for
-unclassified columns other than the key).
+runs ONE validation with the whole suite (sql rules beside it, one DuckDB query each). Each
+result's metadata carries the expectation(s) it ran (or the query, its value and time), the
+failing count and percent, the operator and threshold, and up to 20 failing keys (the contract's
+key for sources; the primary key, ``golden_id``, for golden) and record numbers; never a value
+of a PII-tagged or classified column (failing values are shown only for unclassified columns
+other than the key).
 
 Owners: Dagster 1.13's `AssetCheckSpec` has no ``owners`` (and its snapshot keeps no spec
 metadata), so a check's owners - the contract team's owners from ownership.yaml, the same as
@@ -76,19 +103,26 @@ the spec metadata (``owners``, ``team``, read by code such as ``mdm owners``), t
 ``mdm/team`` of the check's step, and each result's metadata.
 """
 
+import difflib
+import functools
 import logging
 import math
 import re
+import threading
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
+import yaml
 from dagster import AssetCheckExecutionContext
 
 from .contracts import (
@@ -107,6 +141,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SAMPLE_SIZE = 20  # failing keys (and record numbers) shown per check
+SQL_TIMEOUT_SECONDS = 600  # a sql rule's query, at most (it then fails its check)
 LOCATORS = ("_record", "_line")  # internal columns the landing adds that locate a row
 OPERATORS = (
     "mustBe",
@@ -151,6 +186,33 @@ _ARROW_TYPES = {
     "array": lambda t: pa.types.is_list(t) or pa.types.is_large_list(t),
 }
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_]+")
+# A sql rule's placeholders: ${name} (ODCS), and the bare {object} / {property} some tools write.
+_PLACEHOLDER = re.compile(r"\$\{\s*([A-Za-z_]\w*)\s*\}|\{(object|property)\}")
+_TABLE_WORDS = ("table", "object")  # the asset's data
+_COLUMN_WORDS = ("column", "property")  # the rule's property
+_QUOTED = re.compile(r"'(?:[^']|'')*'")  # a quoted literal in a DuckDB error message
+# Custom expectations this project cannot run as a custom rule, and why.
+_UNSUPPORTED_EXPECTATIONS = dict.fromkeys(
+    ("unexpected_rows_expectation", "expect_query_results_to_match_comparison",
+     "expect_table_row_count_to_equal_other_table"),
+    "runs a query or reads another table; write a type: sql rule instead",
+) | dict.fromkeys(
+    ("expect_table_columns_to_match_set", "expect_table_columns_to_match_ordered_list",
+     "expect_table_column_count_to_equal", "expect_table_column_count_to_be_between"),
+    "compares the table's whole column list, but a validation here reads only the columns its "
+    "rules name; the schema check covers the contract's columns",
+)  # fmt: skip
+# Expectation arguments this project sets itself (meta routes results to checks, result_format
+# is the suite's), or that would mean something else in a contract.
+_RESERVED_KWARGS = {
+    "id": "is set by Great Expectations",
+    "meta": "is set by this project (it routes each result to its check)",
+    "result_format": "is set by this project for the whole validation",
+    "rendered_content": "is set by Great Expectations",
+    "windows": "is not used here",
+    "batch_id": "is set by Great Expectations",
+    "severity": "is the rule's own severity (error, warning, info), not an argument",
+}
 
 
 # --- the translated rules ----------------------------------------------------------------------
@@ -162,10 +224,6 @@ class Expectation:
 
     type: str
     kwargs: Mapping[str, Any]
-
-    @property
-    def class_name(self) -> str:
-        return "".join(part.title() for part in self.type.split("_"))
 
 
 @dataclass(frozen=True)
@@ -212,10 +270,14 @@ class CheckRule:
     blocking: bool
     severity: str  # error / warning / info as the contract says; implicit rules: "error"
     columns: tuple[str, ...] = ()  # data columns the rule reads
-    measure: Literal["failing", "row_count", "schema"] = "failing"
+    # failing: the count of failing rows; row_count; schema; sql: the value of `sql` (DuckDB);
+    # custom: the expectation's own success
+    measure: Literal["failing", "row_count", "schema", "sql", "custom"] = "failing"
     show_values: bool = False  # failing values may appear in metadata (never PII)
     description: str = ""
     numeric_column: str | None = None  # a text column checked on its numeric value
+    query: str = ""  # a sql rule's query as the contract writes it
+    sql: str = ""  # ... with its placeholders replaced by quoted identifiers: what DuckDB runs
 
 
 @dataclass(frozen=True)
@@ -241,6 +303,71 @@ def _check_name(*parts: str) -> str:
     return name if not name[:1].isdigit() else f"c_{name}"
 
 
+def _quoted(name: str) -> str:
+    """A DuckDB identifier for any name (a sql rule's placeholders become these, never values)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _asset_key(contract: Contract) -> dg.AssetKey:
+    """The asset whose data the contract checks."""
+    if isinstance(contract, SourceContract):
+        return dg.AssetKey(["raw", contract.dataset])
+    if isinstance(contract, StagedContract):
+        return dg.AssetKey(["staged", contract.entity])
+    assert isinstance(contract, GoldenContract)
+    return dg.AssetKey(["golden", contract.entity])
+
+
+def _relation(contract: Contract) -> str:
+    """What a sql rule's ${table} names: the asset's key joined by _ (raw_billing_customers,
+    golden_customer); a query may also use that name itself."""
+    return _check_name(*_asset_key(contract).path)
+
+
+def _statement_problem(sql: str) -> str | None:
+    """Why `sql` is not one SELECT statement, parsed (never run) by a fresh DuckDB."""
+    try:
+        with duckdb.connect() as con:
+            statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        return f"is not SQL DuckDB can parse: {str(exc).splitlines()[0]}"
+    kinds = [s.type.name for s in statements]
+    if kinds != ["SELECT"]:
+        what = " + ".join(kinds) if kinds else "nothing"
+        return f"must be one SELECT (or WITH ... SELECT) statement, not {what}"
+    return None
+
+
+@functools.cache
+def _expectation_classes() -> dict[str, type]:
+    """Great Expectations' expectations by type (expect_...) and by class name; imports Great
+    Expectations, so only called for custom rules and validations."""
+    gx = _quiet_great_expectations()
+    base = gx.expectations.Expectation
+    out: dict[str, type] = {}
+    for name in dir(gx.expectations):
+        cls = getattr(gx.expectations, name)
+        if isinstance(cls, type) and issubclass(cls, base) and cls.expectation_type:
+            out[cls.expectation_type] = out[name] = cls
+    return out
+
+
+def _pydantic_errors(exc: Exception) -> str:
+    """An expectation's argument errors, one per argument (a Union type reports one per arm)."""
+    errors = exc.errors() if hasattr(exc, "errors") else []
+    first: dict[str, str] = {}
+    for e in errors:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "__root__")
+        extra = e.get("type") == "value_error.extra"
+        first.setdefault(loc, "is not an argument of it" if extra else str(e.get("msg")))
+    return "; ".join(f"{loc}: {msg}" if loc else msg for loc, msg in first.items()) or str(exc)
+
+
+def _close(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _sensitive(prop: ContractProperty) -> bool:
     return prop.pii or prop.classification not in VISIBLE_CLASSIFICATIONS
 
@@ -259,6 +386,10 @@ class _Translator:
         self.rules: list[CheckRule] = []
         self.text = isinstance(contract, SourceContract)
         self.columns = {p.name: j for j, p in enumerate(contract.properties)}
+        self.relation = _relation(contract)
+
+    def sensitive(self, column: str) -> bool:
+        return _sensitive(self.contract.properties[self.columns[column]])
 
     def fail(self, place: str, message: str) -> None:
         self.problems.append(Problem(self.file, place, message))
@@ -275,7 +406,9 @@ class _Translator:
 
     # -- operators, units, severity
 
-    def threshold(self, q: Mapping[str, Any], place: str, *, percent_ok: bool) -> Threshold | None:
+    def threshold(
+        self, q: Mapping[str, Any], place: str, *, no_percent: str = ""
+    ) -> Threshold | None:
         given = [op for op in OPERATORS if op in q]
         if len(given) != 1:
             what = "no operator" if not given else f"{len(given)} operators ({', '.join(given)})"
@@ -301,8 +434,8 @@ class _Translator:
         if unit not in ("rows", "percent"):
             self.fail(f"{place}.unit", f"must be rows or percent, not {unit!r}")
             return None
-        if unit == "percent" and not percent_ok:
-            self.fail(f"{place}.unit", "a row count has no percent; use rows")
+        if unit == "percent" and no_percent:
+            self.fail(f"{place}.unit", no_percent)
             return None
         return Threshold(op, value, unit)
 
@@ -607,10 +740,11 @@ class _Translator:
         kind = q.get("type", "library")
         if kind == "text":
             return  # documentation for people; nothing to evaluate
-        if kind in ("sql", "custom"):
-            self.fail(f"{place}.type", f"{kind} rules are not evaluated by this project (yet); "
-                      "use a library metric (nullValues, missingValues, invalidValues, "
-                      "duplicateValues, rowCount)")  # fmt: skip
+        if kind == "sql":
+            self.sql_rule(q, place, prop)
+            return
+        if kind == "custom":
+            self.custom_rule(q, place, prop)
             return
         metric = q.get("metric")
         if kind != "library" or not isinstance(metric, str):
@@ -623,7 +757,8 @@ class _Translator:
                       f"the metrics there are {', '.join(level)}")  # fmt: skip
             return
         severity = self.severity(q, place)
-        threshold = self.threshold(q, place, percent_ok=metric != "rowCount")
+        no_percent = "a row count has no percent; use rows" if metric == "rowCount" else ""
+        threshold = self.threshold(q, place, no_percent=no_percent)
         arguments = q.get("arguments") or {}
         if not isinstance(arguments, Mapping):
             self.fail(f"{place}.arguments", f"must be a mapping, not {arguments!r}")
@@ -653,6 +788,174 @@ class _Translator:
             ),
             alternative=str(label),
         )
+
+    def sql_rule(self, q: Mapping[str, Any], place: str, prop: ContractProperty | None) -> None:
+        """A query DuckDB runs on the asset's data; its one number is compared like a metric."""
+        severity = self.severity(q, place)
+        threshold = self.threshold(q, place, no_percent="a query's value is compared as it is; "
+                                   "leave unit out")  # fmt: skip
+        query = q.get("query")
+        if not isinstance(query, str) or not query.strip():
+            self.fail(f"{place}.query", f"must be a SELECT query, not {query!r}")
+            return
+        sql = self.placeholders(query, f"{place}.query", prop)
+        problem = _statement_problem(sql) if sql is not None else None
+        if problem:
+            self.fail(f"{place}.query", problem)
+        if severity is None or threshold is None or sql is None or problem:
+            return
+        value = list(threshold.value) if isinstance(threshold.value, tuple) else threshold.value
+        subject = f"{prop.name} " if prop is not None else ""
+        self.add(
+            CheckRule(
+                name=self.rule_name(q, prop, "sql"),
+                place=place,
+                rule=f"{subject}sql value {threshold.operator} {value}",
+                expectations=(),
+                threshold=threshold,
+                blocking=severity == "error",
+                severity=severity,
+                measure="sql",
+                description=str(q.get("description") or "").strip(),
+                query=query,
+                sql=sql,
+            )
+        )
+
+    def placeholders(self, query: str, place: str, prop: ContractProperty | None) -> str | None:
+        """`query` with ${table} and ${column} as quoted identifiers of the asset's relation and
+        the rule's property: only names are pasted into SQL, never values."""
+        wrong: list[str] = []
+
+        def name(match: re.Match[str]) -> str:
+            word = match.group(1) or match.group(2)
+            if word in _TABLE_WORDS:
+                return _quoted(self.relation)
+            if word in _COLUMN_WORDS and prop is not None:
+                return _quoted(prop.name)
+            wrong.append(match.group())
+            return match.group()
+
+        sql = _PLACEHOLDER.sub(name, query)
+        if not wrong:
+            return sql
+        word = _PLACEHOLDER.fullmatch(wrong[0])
+        if word and (word.group(1) or word.group(2)) in _COLUMN_WORDS:
+            self.fail(place, f"{wrong[0]} stands for the rule's property, and a rule on the "
+                      "schema object has none: name the column in the query")  # fmt: skip
+        else:
+            self.fail(place, f"{wrong[0]} is not a placeholder; use ${{table}} for the asset's "
+                      "data or, on a property, ${column}")  # fmt: skip
+        return None
+
+    def rule_name(self, q: Mapping[str, Any], prop: ContractProperty | None, kind: str) -> str:
+        """The rule's own `name` as a check name, else <col>_<kind> (or <kind> on the schema)."""
+        given = _check_name(str(q.get("name") or ""))
+        return given or _check_name(prop.name if prop is not None else "", kind)
+
+    def custom_rule(self, q: Mapping[str, Any], place: str, prop: ContractProperty | None) -> None:
+        """One Great Expectations expectation, run in the asset's validation; it passes when the
+        expectation succeeds."""
+        severity = self.severity(q, place)
+        engine = q.get("engine")
+        if engine != "great-expectations":
+            self.fail(f"{place}.engine", f"custom rules run on great-expectations, not {engine!r}; "
+                      "for SQL write a type: sql rule")  # fmt: skip
+            return
+        expectation = self.implementation(q.get("implementation"), f"{place}.implementation", prop)
+        if expectation is None or severity is None:
+            return
+        columns = self.expectation_columns(expectation, f"{place}.implementation.kwargs")
+        if columns is None:
+            return
+        subject = f"{prop.name} " if prop is not None else ""
+        own = ("column", prop.name if prop is not None else None)  # named by the subject already
+        args = ", ".join(f"{k}={v!r}" for k, v in expectation.kwargs.items() if (k, v) != own)
+        self.add(
+            CheckRule(
+                name=self.rule_name(q, prop, "custom"),
+                place=place,
+                rule=f"{subject}{expectation.type}({args}) succeeds",
+                expectations=(expectation,),
+                threshold=NONE_FAILING,  # not used: the expectation decides
+                blocking=severity == "error",
+                severity=severity,
+                columns=columns,
+                measure="custom",
+                show_values=not any(self.sensitive(c) for c in columns),
+                description=str(q.get("description") or "").strip(),
+            )
+        )
+
+    def implementation(
+        self, implementation: Any, place: str, prop: ContractProperty | None
+    ) -> Expectation | None:
+        """{type, kwargs} (or the same as YAML/JSON text, or just the expectation's name) as an
+        `Expectation` whose arguments Great Expectations accepts."""
+        spec = implementation
+        if isinstance(spec, str):
+            try:
+                spec = yaml.safe_load(spec)
+            except yaml.YAMLError as exc:
+                self.fail(place, f"is not YAML or JSON: {str(exc).splitlines()[0]}")
+                return None
+            spec = {"type": spec} if isinstance(spec, str) else spec
+        if not isinstance(spec, Mapping):
+            self.fail(place, "must name an expectation and its arguments: {type: "
+                      "expect_column_values_to_be_between, kwargs: {min_value: 0}}")  # fmt: skip
+            return None
+        extra = [k for k in spec if k not in ("type", "expectation_type", "kwargs")]
+        names = [k for k in ("type", "expectation_type") if k in spec]
+        if extra or len(names) != 1:
+            where = f"{place}.{extra[0]}" if extra else place
+            self.fail(where, "takes type (or expectation_type) and kwargs")
+            return None
+        cls = _expectation_classes().get(str(spec[names[0]]))
+        if cls is None:
+            known = sorted(k for k in _expectation_classes() if k.startswith("expect_"))
+            hint = _close(str(spec[names[0]]), known)
+            self.fail(f"{place}.{names[0]}", f"{spec[names[0]]!r} is not a Great Expectations "
+                      f"expectation{hint}")  # fmt: skip
+            return None
+        kind = cls.expectation_type  # type: ignore[attr-defined]
+        if kind in _UNSUPPORTED_EXPECTATIONS:
+            self.fail(f"{place}.{names[0]}", f"{kind} {_UNSUPPORTED_EXPECTATIONS[kind]}")
+            return None
+        kwargs = spec.get("kwargs") or {}
+        if not isinstance(kwargs, Mapping):
+            self.fail(f"{place}.kwargs", f"must be a mapping of arguments, not {kwargs!r}")
+            return None
+        kwargs = dict(kwargs)
+        reserved = [k for k in kwargs if k in _RESERVED_KWARGS]
+        if reserved:
+            self.fail(f"{place}.kwargs.{reserved[0]}", _RESERVED_KWARGS[reserved[0]])
+            return None
+        if kwargs.get("condition_parser") not in (None, "great_expectations"):
+            # pandas conditions are DataFrame.query expressions: Python evaluated on the data
+            self.fail(f"{place}.kwargs.condition_parser", "only great_expectations conditions "
+                      "run here")  # fmt: skip
+            return None
+        takes_column = "column" in getattr(cls, "__fields__", {})
+        if prop is not None and takes_column and "column" not in kwargs:
+            kwargs["column"] = prop.name
+        try:  # the expectation validates its own arguments (pydantic), without any data
+            cls(**kwargs)
+        except (ValueError, TypeError) as exc:
+            self.fail(f"{place}.kwargs", f"{kind} rejects these arguments: {_pydantic_errors(exc)}")
+            return None
+        return Expectation(kind, kwargs)
+
+    def expectation_columns(self, expectation: Expectation, place: str) -> tuple[str, ...] | None:
+        """The contract columns an expectation reads; None (and a problem) for any other."""
+        kwargs = expectation.kwargs
+        named = [(k, kwargs[k]) for k in ("column", "column_A", "column_B") if k in kwargs]
+        named += [(f"column_list[{i}]", c) for i, c in enumerate(kwargs.get("column_list") or ())]
+        for key, column in named:
+            if column not in self.columns:
+                hint = _close(str(column), self.columns)
+                self.fail(f"{place}.{key}", f"{column!r} is not a property of the contract{hint}")
+                return None
+        return tuple(dict.fromkeys(c for _, c in named))
 
     def metric(
         self,
@@ -761,19 +1064,16 @@ def asset_suites(project: Project) -> list[AssetSuite]:
             problems.extend(exc.problems)
             continue
         team = project.ownership.team(contract.team)
+        asset_key = _asset_key(contract)
         if isinstance(contract, SourceContract):
-            name = contract.dataset
             key_column: str | None = contract.key
-            asset_key, location, text = dg.AssetKey(["raw", name]), ("raw", name), True
+            location, text = ("raw", contract.dataset), True
         elif isinstance(contract, StagedContract):
             key_column = "source_key"  # with source_system: shown as the record's key
-            asset_key = dg.AssetKey(["staged", contract.entity])
             location, text = ("staged", contract.entity), False
         else:
-            assert isinstance(contract, GoldenContract)
             keys = [p.name for p in contract.properties if p.primary_key]
             key_column = keys[0] if len(keys) == 1 else None
-            asset_key = dg.AssetKey(["golden", contract.entity])
             location, text = ("golden", f"golden_{contract.entity}"), False
         if key_column is not None and _sensitive(contract.property_named(key_column)):
             key_column = None  # a PII key is never shown; record numbers are
@@ -882,16 +1182,99 @@ def _load(path: Path, schema: pa.Schema, columns: Sequence[str]) -> "pd.DataFram
     return frame.astype(narrow) if narrow else frame
 
 
+class _NotANumber(ValueError):
+    """A sql rule's query ran but did not return one number."""
+
+
+def _run_sql(suite: AssetSuite, rule: CheckRule, path: Path) -> dg.AssetCheckResult:
+    """One sql rule on the Parquet file `path`. Whatever goes wrong in the contract's query (a
+    SQL error, no row, a text) fails this check with the reason; the other checks still run."""
+    started = time.perf_counter()
+    extra: dict[str, Any] = {"query": rule.query, "relation": _relation(suite.contract)}
+    try:
+        value = _query_value(path, _relation(suite.contract), rule.sql)
+    except _NotANumber as exc:
+        passed, extra["error"] = False, str(exc)
+    except Exception as exc:  # any failure of the query is this check's finding
+        passed, extra["error"] = False, _redacted(f"{type(exc).__name__}: {exc}", rule.sql)
+    else:
+        passed, extra["value"] = rule.threshold.holds(value), value
+    extra["elapsed_seconds"] = round(time.perf_counter() - started, 4)
+    return _result(suite, rule, passed=passed, extra=extra)
+
+
+def _query_value(path: Path, relation: str, sql: str) -> float | int:
+    """The one number `sql` returns over the Parquet file `path`, registered as `relation` in a
+    fresh in-memory DuckDB that then has no file or network access: the query reads the
+    asset's data, lazily and only the columns it names, and nothing else."""
+    with duckdb.connect(":memory:") as con:
+        con.register(relation, pads.dataset(path, format="parquet"))
+        # after the registration, which keeps working: no files, URLs, extensions or Python
+        # objects from here on, and no SET can undo it
+        for setting in ("enable_external_access", "autoinstall_known_extensions",
+                        "autoload_known_extensions"):  # fmt: skip
+            con.execute(f"SET {setting} = false")
+        con.execute("SET lock_configuration = true")
+        # a runaway query (a cross join of the asset with itself) fails its check, not the run
+        timer = threading.Timer(SQL_TIMEOUT_SECONDS, con.interrupt)
+        timer.start()
+        try:
+            return _one_number(con.sql(sql))
+        except duckdb.InterruptException:
+            raise _NotANumber(f"did not finish within {SQL_TIMEOUT_SECONDS} s") from None
+        finally:
+            timer.cancel()
+
+
+def _one_number(result: duckdb.DuckDBPyRelation) -> float | int:
+    """The one number of a query's result, or `_NotANumber` saying what it was instead."""
+    if len(result.columns) != 1:
+        names = ", ".join(result.columns)
+        raise _NotANumber(f"returned {len(result.columns)} columns ({names}); a check needs "
+                          "one number")  # fmt: skip
+    rows = result.limit(2).fetchall()  # a third row is never computed
+    if len(rows) != 1:
+        raise _NotANumber(f"returned {'no row' if not rows else 'several rows'}; a check "
+                          "needs exactly one")  # fmt: skip
+    value = rows[0][0]
+    if isinstance(value, Decimal):
+        value = float(value)
+    if not _number(value):  # the type is named, never the value itself
+        what = "null" if value is None else f"a {result.types[0]}"
+        if isinstance(value, float):
+            what = "NaN or infinity"
+        raise _NotANumber(f"returned {what}, not a number")
+    return value
+
+
+def _redacted(message: str, sql: str) -> str:
+    """A DuckDB error message without the quoted values it may carry from the data ("Could not
+    convert string 'x@y.com' to INT32"); literals written in the query itself stay."""
+    return _QUOTED.sub(lambda m: m.group() if m.group() in sql else "'...'", message)
+
+
 def validate_suite(
     suite: AssetSuite, path: Path, names: Iterable[str] | None = None
 ) -> list[dg.AssetCheckResult]:
-    """Run the rules called `names` (default: all) of `suite` on the Parquet file `path` as ONE
-    Great Expectations validation; one `AssetCheckResult` per rule."""
+    """Run the rules called `names` (default: all) of `suite` on the Parquet file `path`: ONE
+    Great Expectations validation for every rule but the sql ones, which DuckDB runs one by one
+    on the same file; one `AssetCheckResult` per rule, in the suite's order."""
     selected = set(names) if names is not None else {r.name for r in suite.rules}
     rules = [r for r in suite.rules if r.name in selected]
     if not path.exists():
         return [_result(suite, r, passed=False, extra={"error": f"no data at {path}"})
                 for r in rules]  # fmt: skip
+    done = {r.name: _run_sql(suite, r, path) for r in rules if r.measure == "sql"}
+    validated = [r for r in rules if r.measure != "sql"]
+    if validated:  # sql rules alone need neither the frame nor Great Expectations (~5 s import)
+        done.update((r.check_name, r) for r in _validate(suite, path, validated))
+    return [done[r.name] for r in rules]
+
+
+def _validate(
+    suite: AssetSuite, path: Path, rules: Sequence[CheckRule]
+) -> list[dg.AssetCheckResult]:
+    """`rules` (no sql rule) on the Parquet file `path` as ONE Great Expectations validation."""
     schema = pq.read_schema(path)
     present = set(schema.names)
     locators = [c for c in LOCATORS if c in present]
@@ -919,7 +1302,7 @@ def validate_suite(
         if missing[rule.name] and rule.measure != "schema":
             continue  # reported as failed below, without running
         for i, exp in enumerate(rule.expectations):
-            cls = getattr(gx.expectations, exp.class_name)
+            cls = _expectation_classes()[exp.type]
             expectation_suite.add_expectation(
                 cls(**exp.kwargs, meta={"check": rule.name, "part": i})
             )
@@ -980,6 +1363,8 @@ def _evaluate(
     elif missing:
         extra["missing_columns"] = dg.MetadataValue.json(list(missing))
         return _result(suite, rule, passed=False, extra=extra)
+    elif rule.measure == "custom":
+        return _custom_result(suite, rule, results, errors, locate)
     elif rule.measure == "row_count":
         observed = results[0].result.get("observed_value") if results else None
         failing, measured = 0, int(observed if observed is not None else rows)
@@ -988,14 +1373,7 @@ def _evaluate(
         percent = 100.0 * failing / rows if rows else 0.0
         measured = percent if rule.threshold.unit == "percent" else failing
         extra["failing_percent"] = round(percent, 4)
-        keys, records, values = _samples(suite, rule, results, locate)
-        if suite.key_column and keys:
-            extra["failing_keys"] = dg.MetadataValue.json(keys)
-            extra["key_column"] = suite.key_column
-        if records:
-            extra["failing_records"] = dg.MetadataValue.json(records)
-        if values:
-            extra["failing_values"] = dg.MetadataValue.json(values)
+        extra.update(_sample_metadata(suite, rule, results, locate))
     if errors:
         extra["error"] = "; ".join(errors)
     passed = not errors and rule.threshold.holds(measured)
@@ -1003,6 +1381,48 @@ def _evaluate(
         extra["failing_count"] = failing
     extra.update(measured=round(measured, 4), rows=rows)
     return _result(suite, rule, passed=passed, extra=extra)
+
+
+def _custom_result(
+    suite: AssetSuite,
+    rule: CheckRule,
+    results: Sequence[Any],
+    errors: Sequence[str],
+    locate: "pd.DataFrame",
+) -> dg.AssetCheckResult:
+    """A custom rule passes when its expectation succeeds; the metadata shows what Great
+    Expectations reports of it, the arguments (the contract's, not data) and failing keys."""
+    reported = (results[0].result or {}) if results else {}
+    extra: dict[str, Any] = {
+        "expectation_kwargs": dg.MetadataValue.json(dict(rule.expectations[0].kwargs)),
+        "rows": len(locate),
+    }
+    if reported.get("unexpected_count") is not None:
+        extra["unexpected_count"] = int(reported["unexpected_count"])
+    if reported.get("unexpected_percent") is not None:  # GE's share: of the non-null values
+        extra["unexpected_percent"] = round(float(reported["unexpected_percent"]), 4)
+    if rule.show_values and reported.get("observed_value") is not None:
+        extra["observed_value"] = _plain(reported["observed_value"])  # e.g. a mean; never PII
+    extra.update(_sample_metadata(suite, rule, results, locate))
+    if errors:
+        extra["error"] = "; ".join(errors)
+    passed = bool(results) and not errors and bool(results[0].success)
+    return _result(suite, rule, passed=passed, extra=extra)
+
+
+def _sample_metadata(
+    suite: AssetSuite, rule: CheckRule, results: Sequence[Any], locate: "pd.DataFrame"
+) -> dict[str, Any]:
+    keys, records, values = _samples(suite, rule, results, locate)
+    extra: dict[str, Any] = {}
+    if suite.key_column and keys:
+        extra["failing_keys"] = dg.MetadataValue.json(keys)
+        extra["key_column"] = suite.key_column
+    if records:
+        extra["failing_records"] = dg.MetadataValue.json(records)
+    if values:
+        extra["failing_values"] = dg.MetadataValue.json(values)
+    return extra
 
 
 def _samples(
@@ -1032,14 +1452,21 @@ def _first(values: Iterable[Any]) -> list[Any]:
 def _result(
     suite: AssetSuite, rule: CheckRule, *, passed: bool, extra: Mapping[str, Any]
 ) -> dg.AssetCheckResult:
-    metadata: dict[str, Any] = {
-        "expectation": ", ".join(dict.fromkeys(e.type for e in rule.expectations)),
+    metadata: dict[str, Any] = {}
+    if rule.expectations:
+        metadata["expectation"] = ", ".join(dict.fromkeys(e.type for e in rule.expectations))
+    else:
+        metadata["engine"] = "duckdb"  # a sql rule
+    if rule.measure != "custom":  # a custom rule's expectation decides by itself
+        value = rule.threshold.value
+        metadata["operator"] = rule.threshold.operator
+        metadata["threshold"] = (
+            dg.MetadataValue.json(list(value)) if isinstance(value, tuple) else value
+        )
+    if rule.measure not in ("custom", "sql"):
+        metadata["unit"] = rule.threshold.unit
+    metadata |= {
         "rule": rule.rule,
-        "operator": rule.threshold.operator,
-        "threshold": dg.MetadataValue.json(list(rule.threshold.value))
-        if isinstance(rule.threshold.value, tuple)
-        else rule.threshold.value,
-        "unit": rule.threshold.unit,
         "severity": rule.severity,
         "blocking": rule.blocking,
         "contract": str(suite.contract.file),
@@ -1077,6 +1504,7 @@ def _spec(suite: AssetSuite, rule: CheckRule) -> dg.AssetCheckSpec:
             "rule": rule.rule,
             "severity": rule.severity,
             "expectations": [e.type for e in rule.expectations],
+            **({"query": rule.query} if rule.measure == "sql" else {}),
             "team": suite.team,
             "owners": list(suite.owners),
         },
@@ -1084,13 +1512,15 @@ def _spec(suite: AssetSuite, rule: CheckRule) -> dg.AssetCheckSpec:
 
 
 def suite_checks(suite: AssetSuite) -> dg.AssetChecksDefinition:
-    """One multi-asset check for every rule of `suite`: one Great Expectations validation."""
+    """One multi-asset check for every rule of `suite`: one Great Expectations validation, and a
+    DuckDB query per sql rule."""
 
     @dg.multi_asset_check(
         specs=[_spec(suite, r) for r in suite.rules],
         name=f"{suite.asset_key.to_python_identifier()}_contract",
         description=f"{suite.contract.name}: every rule of {suite.contract.file.name}, "
-        f"in one Great Expectations validation. Owners: {', '.join(suite.owners)}.",
+        "in one Great Expectations validation (sql rules: DuckDB). "
+        f"Owners: {', '.join(suite.owners)}.",
         can_subset=True,
         op_tags={"mdm/team": suite.team},
     )

@@ -2,12 +2,18 @@
 make and which of them block, load-time errors for rules the project cannot evaluate, and real
 Great Expectations validations: the committed sample passes every check; a planted duplicate key
 fails the blocking check with the key (and no PII) in its metadata; a warning is reported
-without blocking; percent thresholds decide on the share of rows."""
+without blocking; percent thresholds decide on the share of rows. `type: sql` rules run in a
+sandboxed DuckDB (one number, compared like a metric; no file access; only SELECT loads) and
+`type: custom` Great Expectations rules run in the asset's validation."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +22,7 @@ import polars as pl
 import pytest
 import yaml
 
+import pipelines.checks as checks_module
 from conftest import ROOT
 from pipelines.assets import asset_teams, build_assets
 from pipelines.checks import (
@@ -23,6 +30,7 @@ from pipelines.checks import (
     Threshold,
     asset_suites,
     build_checks,
+    suite_checks,
     validate_suite,
 )
 from pipelines.contracts import ContractError, Project, load_project
@@ -141,7 +149,7 @@ REPO_CHECKS = {
     "raw/crm_contacts": {
         "schema": True, "Id_pattern": False, "RecordType_not_null": True,
         "Birthdate_pattern": False, "LastModifiedDate_not_null": True,
-        "LastModifiedDate_pattern": False, "Id_nullValues": True, "Id_duplicateValues": True,
+        "LastModifiedDate_type": False, "Id_nullValues": True, "Id_duplicateValues": True,
         "RecordType_invalidValues": False, "Email_nullValues": False, "rowCount": True,
     },
     "raw/erp_partners": {
@@ -226,6 +234,7 @@ PIPELINE_CHECKS = {
     "staged/account": {"no_broken_references": False},
     "staged/contract": {"no_broken_references": False},
     "version": {"version_is_complete_and_consistent": True},
+    "analytics": {"classified_values_are_masked": True},
 }
 # the committed sample's planted orphans: warned about, quarantined, the run goes on
 SAMPLE_WARNINGS = [("staged/account", "no_broken_references"),
@@ -309,16 +318,85 @@ def _pattern(document: dict) -> None:
     document["schema"][0]["properties"][7]["logicalTypeOptions"]["pattern"] = "^([A-Z]{2}$"
 
 
+def _sql(query: str, **rule: Any) -> dict:
+    """A sql rule; mustBe 0 unless `rule` gives an operator."""
+    default = {} if any(k.startswith("must") for k in rule) else {"mustBe": 0}
+    return {"type": "sql", "query": query, **default, **rule}
+
+
+def _gx(implementation: Any, **rule: Any) -> dict:
+    return {"type": "custom", "engine": "great-expectations", "implementation": implementation,
+            **rule}  # fmt: skip
+
+
 UNSUPPORTED = {
-    "sql rule": (
-        _quality(3, {"type": "sql", "query": "SELECT count(*) FROM {object}", "mustBe": 0}),
-        "schema[0].properties[3].quality[0].type",
-        "sql rules are not evaluated",
+    "sql that is not a SELECT": (
+        _schema_quality(_sql("COPY (SELECT * FROM ${table}) TO '/tmp/out.csv'")),
+        "schema[0].quality[1].query",
+        "must be one SELECT (or WITH ... SELECT) statement, not COPY",
     ),
-    "custom rule": (
+    "sql DuckDB cannot parse": (
+        _quality(3, _sql("SELEC count(*) FROM ${table}")),
+        "schema[0].properties[3].quality[0].query",
+        "is not SQL DuckDB can parse: Parser Error: syntax error",
+    ),
+    "sql property placeholder on the schema": (
+        _schema_quality(_sql("SELECT count(*) FROM ${table} WHERE ${column} IS NULL")),
+        "schema[0].quality[1].query",
+        "${column} stands for the rule's property",
+    ),
+    "sql unknown placeholder": (
+        _quality(3, _sql("SELECT count(*) FROM ${dataset}")),
+        "schema[0].properties[3].quality[0].query",
+        "${dataset} is not a placeholder",
+    ),
+    "sql percent": (
+        _quality(3, _sql("SELECT count(*) FROM ${table}", unit="percent")),
+        "schema[0].properties[3].quality[0].unit",
+        "compared as it is",
+    ),
+    "custom rule on another engine": (
         _quality(3, {"type": "custom", "engine": "soda", "implementation": "x"}),
-        "schema[0].properties[3].quality[0].type",
-        "custom rules are not evaluated",
+        "schema[0].properties[3].quality[0].engine",
+        "custom rules run on great-expectations, not 'soda'",
+    ),
+    "unknown expectation": (
+        _quality(3, _gx({"type": "expect_column_values_to_be_postcodes"})),
+        "schema[0].properties[3].quality[0].implementation.type",
+        "'expect_column_values_to_be_postcodes' is not a Great Expectations expectation",
+    ),
+    "arguments the expectation rejects": (
+        _quality(5, _gx("{type: expect_column_values_to_be_between, kwargs: {min_value: low}}")),
+        "schema[0].properties[5].quality[0].implementation.kwargs",
+        "expect_column_values_to_be_between rejects these arguments: min_value: value is not a "
+        "valid float",
+    ),
+    "an argument the expectation does not take": (
+        _quality(
+            5,
+            _gx(
+                {
+                    "expectation_type": "expect_column_values_to_not_be_null",
+                    "kwargs": {"value_set": ["x"]},
+                }
+            ),
+        ),
+        "schema[0].properties[5].quality[0].implementation.kwargs",
+        "value_set: is not an argument of it",
+    ),
+    "a column the contract does not declare": (
+        _schema_quality(
+            _gx({"type": "ExpectColumnValuesToNotBeNull", "kwargs": {"column": "balance"}})
+        ),
+        "schema[0].quality[1].implementation.kwargs.column",
+        "'balance' is not a property of the contract",
+    ),
+    "a table-structure expectation": (
+        _schema_quality(
+            _gx({"type": "expect_table_column_count_to_equal", "kwargs": {"value": 13}})
+        ),
+        "schema[0].quality[1].implementation.type",
+        "reads only the columns its rules name",
     ),
     "invalidValues without arguments": (
         _quality(5, {"metric": "invalidValues", "mustBe": 0}),
@@ -686,3 +764,290 @@ def test_library_metrics_count_failing_rows_and_name_their_keys(tmp_path: Path) 
     assert missing["failing_count"].value == 3 and missing["failing_values"].value == ["n/a"]
     assert "failing_values" not in results["name_length"].metadata  # name is PII
     assert results["duplicateValues"].severity == dg.AssetCheckSeverity.ERROR
+
+
+# --- sql and custom rules ----------------------------------------------------------------------
+
+
+def _suite(tmp_path: Path, contract: str, *edits: Callable[[dict], None]) -> AssetSuite:
+    """The suite of one repository contract after `edits`, without data or a pipeline run."""
+    project = _copy_project(tmp_path / "project", data=False)
+    for edit in edits:
+        _edit_contract(project, contract, edit)
+    return next(s for s in asset_suites(load_project(project)) if s.contract.name == contract)
+
+
+def _run(suite: AssetSuite, frame: pl.DataFrame, path: Path, *names: str) -> dict[str, Any]:
+    frame.write_parquet(path)
+    return {r.check_name: r for r in validate_suite(suite, path, names)}
+
+
+def _meta(result: Any) -> dict[str, Any]:
+    return {k: getattr(v, "value", v) for k, v in result.metadata.items()}
+
+
+def test_a_sql_rule_on_the_schema_compares_its_number_and_blocks_by_severity(
+    tmp_path: Path,
+) -> None:
+    suite = _suite(tmp_path, "billing_customers", _schema_quality(
+        _sql("SELECT count(*) FROM ${table} WHERE country <> 'GB'", severity="error",
+             name="UK only", description="Billing serves UK customers."),
+        _sql("SELECT count(*) FROM raw_billing_customers WHERE cust_type = 'B'",
+             mustBeLessOrEqualTo=1),
+    ))  # fmt: skip
+    uk = suite.rule("UK_only")
+    assert (uk.place, uk.blocking, uk.severity) == ("schema[0].quality[1]", True, "error")
+    assert uk.sql == """SELECT count(*) FROM "raw_billing_customers" WHERE country <> 'GB'"""
+    assert suite.rule("sql").place == "schema[0].quality[2]" and not suite.rule("sql").blocking
+    ok = _run(suite, _billing_frame(6), tmp_path / "ok.parquet", "UK_only", "sql")
+    assert ok["UK_only"].passed and _meta(ok["UK_only"])["value"] == 0
+    assert ok["sql"].passed and _meta(ok["sql"])["value"] == 0
+    frame = _billing_frame(6, country=["GB", "FR", "GB", "DE", "GB", "GB"],
+                           cust_type=["P", "B", "B", "P", "P", "P"])  # fmt: skip
+    bad = _run(suite, frame, tmp_path / "bad.parquet", "UK_only", "sql")
+    failed = _meta(bad["UK_only"])
+    assert not bad["UK_only"].passed and bad["UK_only"].severity == dg.AssetCheckSeverity.ERROR
+    assert (failed["value"], failed["operator"], failed["threshold"]) == (2, "mustBe", 0)
+    assert failed["query"] == "SELECT count(*) FROM ${table} WHERE country <> 'GB'"
+    assert failed["relation"] == "raw_billing_customers" and failed["engine"] == "duckdb"
+    assert failed["blocking"] is True and 0 <= failed["elapsed_seconds"] < 30
+    assert "error" not in failed and "expectation" not in failed
+    assert not bad["sql"].passed and _meta(bad["sql"])["value"] == 2  # two B > 1
+    assert bad["sql"].severity == dg.AssetCheckSeverity.WARN
+
+
+def test_a_failing_blocking_sql_check_stops_what_depends_on_its_asset(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, "billing_customers", _schema_quality(
+        _sql("SELECT count(*) FROM ${table} WHERE country <> 'GB'", severity="error"),
+    ))  # fmt: skip
+    only_sql = replace(suite, rules=(suite.rule("sql"),))  # no Great Expectations: quick
+
+    @dg.asset(key=RAW_BILLING)
+    def landed(warehouse: WarehouseResource) -> None:
+        frame = _billing_frame(4, country=["GB", "FR", "GB", "GB"])
+        frame.write_parquet(warehouse.intermediate("raw", "billing_customers"))
+
+    @dg.asset(deps=[RAW_BILLING])
+    def downstream() -> None:
+        pass
+
+    result = dg.materialize(
+        [landed, downstream, suite_checks(only_sql)],
+        resources={"warehouse": WarehouseResource(path=str(tmp_path / "w"))},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    check = _by_name(result, RAW_BILLING)["sql"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["value"].value == 1
+    assert _materialized(result) == {RAW_BILLING}  # downstream did not run
+    assert not result.success
+
+
+def test_a_sql_rule_on_a_property_reads_its_column(tmp_path: Path) -> None:
+    share = "SELECT 100.0 * count(*) FILTER (WHERE ${column} IS NULL) / count(*) FROM ${table}"
+    suite = _suite(tmp_path, "billing_customers", _quality(
+        9,  # email (PII: only numbers come back)
+        _sql(share, mustBeBetween=[0, 25]),
+        _sql("SELECT count(DISTINCT {property}) FROM {object}", mustNotBeBetween=[1, 6]),
+    ))  # fmt: skip
+    rule = suite.rule("email_sql")
+    assert rule.place == "schema[0].properties[9].quality[1]"
+    assert rule.sql == share.replace("${column}", '"email"').replace(
+        "${table}", '"raw_billing_customers"'
+    )
+    assert suite.rule("email_sql_2").place == "schema[0].properties[9].quality[2]"
+    emails = [f"person{i}@example.com" for i in range(8)]
+    ok = _run(suite, _billing_frame(8, email=[None, *emails[1:]]), tmp_path / "ok.parquet",
+              "email_sql", "email_sql_2")  # fmt: skip
+    assert ok["email_sql"].passed and _meta(ok["email_sql"])["value"] == 12.5
+    assert ok["email_sql_2"].passed and _meta(ok["email_sql_2"])["value"] == 7
+    bad = _run(suite, _billing_frame(8, email=[None] * 3 + emails[3:]), tmp_path / "bad.parquet",
+               "email_sql", "email_sql_2")  # fmt: skip
+    assert not bad["email_sql"].passed and _meta(bad["email_sql"])["value"] == 37.5
+    assert _meta(bad["email_sql"])["threshold"] == [0, 25]
+    assert not bad["email_sql_2"].passed and _meta(bad["email_sql_2"])["value"] == 5
+    _assert_no_pii([*ok.values(), *bad.values()], set(emails))
+
+
+def test_a_sql_rule_that_does_not_return_one_number_fails_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    queries = {
+        "cast": "SELECT max(cust_no::INTEGER) FROM ${table}",
+        "columns": "SELECT count(*), max(_record) FROM ${table}",
+        "no_row": "SELECT count(*) FROM ${table} GROUP BY country HAVING count(*) > 100",
+        "rows": "SELECT count(*) FROM ${table} GROUP BY cust_type",
+        "text": "SELECT max(name) FROM ${table}",
+        "null": "SELECT max(_record) FROM ${table} WHERE false",
+        "no_column": "SELECT count(*) FROM ${table} WHERE balance > 0",
+    }
+    rules = [_sql(q, name=n) for n, q in queries.items()]
+    suite = _suite(tmp_path, "billing_customers", _schema_quality(*rules))
+    keys = [f"{10_000_000 + i}" for i in range(4)]
+    frame = _billing_frame(4, cust_no=[*keys[:3], "K-77"], cust_type=["P", "B", "P", "P"])
+    results = _run(suite, frame, tmp_path / "data.parquet", *queries, "cust_no_nullValues")
+    errors = {n: _meta(results[n])["error"] for n in queries if not results[n].passed}
+    assert set(errors) == set(queries)
+    assert errors["cast"].startswith("ConversionException: Conversion Error: Could not convert")
+    assert "K-77" not in errors["cast"]  # a value of the data: redacted from the message
+    assert errors["columns"] == (
+        "returned 2 columns (count_star(), max(_record)); a check needs one number"
+    )
+    assert errors["no_row"] == "returned no row; a check needs exactly one"
+    assert errors["rows"] == "returned several rows; a check needs exactly one"
+    assert errors["text"] == "returned a VARCHAR, not a number"  # never the name itself (PII)
+    assert errors["null"] == "returned null, not a number"
+    assert errors["no_column"].startswith("BinderException") and "balance" in errors["no_column"]
+    assert all("value" not in _meta(results[n]) for n in queries)
+    assert results["cust_no_nullValues"].passed  # the other checks ran as usual
+    _assert_no_pii(list(results.values()), {f"Person Number{i}" for i in range(4)})
+
+
+def test_a_sql_rule_cannot_read_files_or_urls(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password\nhunter2-secret\n", encoding="utf-8")
+    data = tmp_path / "data.parquet"
+    out = tmp_path / "out.csv"
+    queries = {
+        "csv": f"SELECT count(*) FROM read_csv('{secret}')",
+        "text": f"SELECT length(content) FROM read_text('{secret}')",
+        "own_file": f"SELECT count(*) FROM read_parquet('{data}')",  # only through ${table}
+        "glob": "SELECT count(*) FROM glob('/*')",
+        "url": "SELECT count(*) FROM read_parquet('https://example.invalid/x.parquet')",
+        "copy": f"SELECT * FROM query('COPY (SELECT 1) TO ''{out}''')",
+    }
+    rules = [_sql(q, name=n) for n, q in queries.items()]
+    suite = _suite(tmp_path, "billing_customers", _schema_quality(*rules))
+    results = _run(suite, _billing_frame(3), data, *queries)
+    assert not any(r.passed for r in results.values())
+    errors = {n: _meta(r)["error"] for n, r in results.items()}
+    for name in ("csv", "text", "own_file", "glob", "url"):
+        assert "disabled by configuration" in errors[name], errors[name]
+    assert "Expected a single SELECT statement" in errors["copy"]
+    assert "hunter2" not in str([_meta(r) for r in results.values()])
+    assert not out.exists()
+
+
+def test_a_runaway_sql_rule_fails_its_check_when_its_time_is_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks_module, "SQL_TIMEOUT_SECONDS", 0.5)
+    endless = _sql("SELECT count(*) FROM ${table}, range(100000000000)", name="endless")
+    suite = _suite(tmp_path, "billing_customers", _schema_quality(endless))
+    started = time.perf_counter()
+    results = _run(suite, _billing_frame(3), tmp_path / "data.parquet", "endless", "rowCount")
+    assert time.perf_counter() - started < 10
+    assert _meta(results["endless"])["error"] == "did not finish within 0.5 s"
+    assert not results["endless"].passed and results["rowCount"].passed
+
+
+def test_only_a_single_select_statement_loads(tmp_path: Path) -> None:
+    out, db = tmp_path / "out.csv", tmp_path / "other.duckdb"
+    statements = {
+        f"COPY (SELECT * FROM ${{table}}) TO '{out}'": "COPY",
+        "CREATE TABLE kept AS SELECT * FROM ${table}": "CREATE",
+        f"ATTACH '{db}' AS other": "ATTACH",
+        "INSERT INTO ${table} VALUES (1)": "INSERT",
+        "SELECT 1; SELECT 2": "SELECT + SELECT",
+        "INSTALL httpfs": "LOAD",
+        "SET enable_external_access = true": "SET",
+        "PRAGMA version": "PRAGMA",
+    }
+    project = _copy_project(tmp_path / "project", data=False)
+    path = _edit_contract(project, "billing_customers",
+                          _schema_quality(*(_sql(q) for q in statements)))  # fmt: skip
+    with pytest.raises(ContractError) as raised:
+        asset_suites(load_project(project))
+    found = {p.place: p.message for p in raised.value.problems}
+    assert {p.file for p in raised.value.problems} == {str(path)}
+    assert found == {
+        f"schema[0].quality[{i}].query": "must be one SELECT (or WITH ... SELECT) statement, "
+        f"not {kind}"
+        for i, kind in enumerate(statements.values(), start=1)
+    }
+    assert not out.exists() and not db.exists()  # parsed, never run
+
+
+def test_a_custom_expectation_runs_in_the_asset_validation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = _suite(tmp_path, "golden_contract", _quality(
+        7,  # amount, a number column of golden/contract
+        _gx({"type": "expect_column_values_to_be_between", "kwargs": {"min_value": 0}},
+            severity="error"),
+    ))  # fmt: skip
+    rule = suite.rule("amount_custom")
+    assert (rule.place, rule.blocking, rule.columns) == (
+        "schema[0].properties[7].quality[0]", True, ("amount",),
+    )  # fmt: skip
+    assert dict(rule.expectations[0].kwargs) == {"min_value": 0, "column": "amount"}
+    contexts: list[Any] = []  # Great Expectations contexts made: one per validation
+    real_context = checks_module._context
+
+    def counted(gx: Any) -> Any:
+        contexts.append(gx)
+        return real_context(gx)
+
+    monkeypatch.setattr(checks_module, "_context", counted)
+    keys = [f"G{i:04d}" for i in range(6)]
+    good = pl.DataFrame({"golden_id": keys, "amount": [10.0, 0.0, 3.5, None, 7.0, 1.0]})
+    ok = _run(suite, good, tmp_path / "ok.parquet", "amount_custom", "golden_id_duplicateValues")
+    assert len(contexts) == 1  # one validation for the custom and the library rule
+    assert ok["amount_custom"].passed and ok["golden_id_duplicateValues"].passed
+    assert _meta(ok["amount_custom"])["unexpected_count"] == 0
+    bad = good.with_columns(amount=pl.Series([10.0, -5.0, 3.5, None, -0.5, 1.0]))
+    failed = _run(suite, bad, tmp_path / "bad.parquet", "amount_custom")["amount_custom"]
+    metadata = _meta(failed)
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert metadata["expectation"] == "expect_column_values_to_be_between"
+    assert metadata["expectation_kwargs"] == {"min_value": 0, "column": "amount"}
+    assert (metadata["unexpected_count"], metadata["unexpected_percent"]) == (2, 40.0)  # of 5
+    assert metadata["failing_keys"] == ["G0001", "G0004"] and metadata["key_column"] == "golden_id"
+    assert metadata["failing_values"] == [-5.0, -0.5]  # amount is not classified: shown
+    assert "operator" not in metadata and "threshold" not in metadata  # GE decides
+    assert metadata["rule"] == "amount expect_column_values_to_be_between(min_value=0) succeeds"
+
+
+def test_custom_expectations_as_text_or_class_names_never_show_pii(tmp_path: Path) -> None:
+    suite = _suite(
+        tmp_path,
+        "billing_customers",
+        _quality(1, _gx("{expectation_type: ExpectColumnValuesToBeInSet, "
+                        "kwargs: {value_set: [P, B]}}", name="known types")),
+        _quality(2, _gx('{"type": "expect_column_value_lengths_to_be_between", '
+                        '"kwargs": {"max_value": 12}}')),
+    )  # fmt: skip
+    assert suite.rule("known_types").expectations[0].type == "expect_column_values_to_be_in_set"
+    names = ["Ann Lee", "Christopher Robinson", "Bo Li", "Di Wu"]
+    frame = _billing_frame(4, cust_type=["P", "B", "P", "X"], name=names)
+    results = _run(suite, frame, tmp_path / "data.parquet", "known_types", "name_custom")
+    types, name = _meta(results["known_types"]), _meta(results["name_custom"])
+    assert not results["known_types"].passed and types["failing_keys"] == ["10000003"]
+    assert types["failing_values"] == ["X"] and types["failing_records"] == [4]
+    assert not results["name_custom"].passed and name["failing_keys"] == ["10000001"]
+    assert name["unexpected_count"] == 1 and "failing_values" not in name  # name is PII
+    assert results["name_custom"].severity == dg.AssetCheckSeverity.WARN  # no severity: warning
+    _assert_no_pii(list(results.values()), set(names))
+
+
+def test_great_expectations_is_imported_to_load_a_contract_only_for_a_custom_rule(
+    tmp_path: Path,
+) -> None:
+    """Loading the definitions stays quick (the import costs ~5 s) unless a rule needs it."""
+    project = _copy_project(tmp_path / "project", data=False)
+    code = (
+        "import sys; from pipelines.checks import asset_suites; "
+        "from pipelines.contracts import load_project; "
+        "asset_suites(load_project(sys.argv[1])); print('great_expectations' in sys.modules)"
+    )
+
+    def imported() -> str:
+        run = subprocess.run([sys.executable, "-c", code, str(project)], cwd=ROOT,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        return run.stdout.strip()
+
+    assert imported() == "False"
+    _edit_contract(project, "billing_customers",
+                   _quality(5, _gx("expect_column_values_to_not_be_null")))  # fmt: skip
+    assert imported() == "True"
