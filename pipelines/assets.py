@@ -113,19 +113,23 @@ def markdown(frame: pl.DataFrame) -> str:
 
 def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinition:
     name = contract.dataset
+    description = f"{contract.name}: the extract as landed, with _ingested_at and _row_hash."
+    if contract.retention is not None:
+        description += f" Retention {contract.retention}: older rows are dropped, and counted."
 
     @dg.asset(
         key=dg.AssetKey(["raw", name]),
         group_name=contract.entity,
         owners=owners(project, contract.team),
         kinds={"polars", "parquet"},
-        description=f"{contract.name}: the extract as landed, with _ingested_at and _row_hash.",
+        description=description,
     )
     def raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        landed = land(contract)
+        now = datetime.now(UTC)
+        landed = land(contract, now)  # a retention period counts back from now
         columns = [c for c in landed.records.columns if c != "_record"]
         frame = landed.records.with_columns(
-            _ingested_at=pl.lit(datetime.now(UTC)),
+            _ingested_at=pl.lit(now),
             _row_hash=pl.concat_str(pl.col(columns).fill_null(""), separator="\x1f").hash(),
         )
         warehouse.write(frame, "raw", name)
@@ -135,6 +139,8 @@ def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinitio
             "rejected_records": landed.rejects.height,
             "source_file": dg.MetadataValue.path(str(contract.server.path)),
             "columns": len(columns),
+            # rows in = row_count + rejected_records + rows_past_retention
+            **(landed.expired.metadata() if landed.expired else {}),
         })  # fmt: skip
 
     return raw
@@ -453,7 +459,8 @@ def asset_teams(project: Project) -> dict[str, str]:
         for stage in ("staged", "candidates", "scored", "clusters", "golden"):
             teams[f"{stage}/{entity}"] = golden_contract(project, entity).team
     if entities:
-        teams["version"] = teams["publish"] = golden_contract(project, entities[0]).team
+        team = golden_contract(project, entities[0]).team
+        teams["version"] = teams["analytics"] = teams["publish"] = team
     return teams
 
 

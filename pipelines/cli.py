@@ -159,7 +159,9 @@ def _run(args: argparse.Namespace) -> int:
     print(f"mdm run: {args.project} -> {database} in {elapsed:.1f} s (run {result.run_id}, "
           f"version {outcome.version})")  # fmt: skip
     print("  records in: " + ", ".join(f"{s} {n:,}" for s, n in outcome.per_source.items())
-          + f" ({outcome.records_in:,}); quarantined: {outcome.quarantined:,}")  # fmt: skip
+          + f" ({outcome.records_in:,}); quarantined: {outcome.quarantined:,}"
+          + (f"; past retention, not landed: {outcome.past_retention:,}"
+             if outcome.past_retention else ""))  # fmt: skip
     print("  candidate pairs scored: " + ", ".join(f"{e} {n:,}" for e, n in outcome.pairs.items()))
     print("  golden records: " + ", ".join(f"{e} {n:,}" for e, n in outcome.golden.items()))
     if outcome.quarantine is not None and outcome.quarantined:
@@ -171,6 +173,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  warnings: {len(failed)} check(s) failed without blocking: "
               + ", ".join(f"{c['asset']}:{c['check_name']}" for c in failed))  # fmt: skip
     print(f'  query: duckdb {database} "SELECT * FROM golden.customer LIMIT 10"')
+    print(f"  masked for broad access: {warehouse / 'analytics.duckdb'} (analytics.customer, ...)")
     return 0
 
 

@@ -9,7 +9,9 @@ what is wrong (``contracts/erp_partners.odcs.yaml: schema[0].properties[3].logic
 2. with that pydantic model (`OpenDataContractStandard`), which gives typed access;
 3. against what this pipeline needs: a `team` that ownership.yaml defines (there is no default
    owner), a local csv/parquet server for a source, and an `mdm.mapping` whose every column is a
-   property of the contract and whose key is a required primary key.
+   property of the contract and whose key is a required primary key; a source's retention
+   period (ODCS ``slaProperties``, ``property: retention``) dates rows by a date or timestamp
+   property of its schema.
 
 Contracts are ODCS v3.2.0 (v3.1.0 is accepted too): 3.2.0 is the first version in which a
 `local` server can state its `encoding`. What ODCS has no field for lives in custom properties
@@ -30,7 +32,8 @@ import difflib
 import functools
 import importlib.resources
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -43,6 +46,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from matching.mapping import CANONICAL_FIELDS, Entity, FieldRule, SourceMapping
 
+from . import masking
 from .ownership import Ownership, load_ownership
 
 API_VERSIONS = ("v3.1.0", "v3.2.0")  # 3.1.0 introduced the `team` object we read the name from
@@ -53,8 +57,9 @@ OWNERSHIP_FILE = "ownership.yaml"
 ROLE = "mdm.role"
 MAPPING = "mdm.mapping"
 DELIMITER = "mdm.delimiter"
+MASKING = masking.PROPERTY
 # Where each mdm.* custom property may stand; anything else under mdm.* is a typo.
-_MDM_PROPERTIES = {"contract": (ROLE, MAPPING), "server": (DELIMITER,)}
+_MDM_PROPERTIES = {"contract": (ROLE, MAPPING, MASKING), "server": (DELIMITER,)}
 
 # libyaml's loader when PyYAML was built with it: the pure-Python one takes ~0.1 s a contract.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -110,6 +115,47 @@ class LocalServer:
     encoding: str
 
 
+# A source's retention period: the ODCS slaProperties item `property: retention`.
+RETENTION = "retention"
+# ODCS's (ISO) spellings of its unit -> the unit, and Polars' calendar offset for it.
+_RETENTION_UNITS = {
+    **dict.fromkeys(("d", "day", "days"), "days"),
+    **dict.fromkeys(("m", "month", "months"), "months"),
+    **dict.fromkeys(("y", "yr", "year", "years"), "years"),
+}
+_OFFSET_UNITS = {"days": "d", "months": "mo", "years": "y"}
+# JDK DateTimeFormatter letters (ODCS date formats) -> the % codes Polars parses, longest first
+# (the letters pipelines/checks.py translates for its type checks).
+_JAVA_TO_POLARS = (
+    ("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
+    ("HH", "%H"), ("mm", "%M"), ("ss", "%S"), ("SSSSSS", "%6f"), ("SSS", "%3f"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long a source's rows are kept (ODCS ``slaProperties``, ``property: retention``): at
+    ingest, a row whose `column` is older than `amount` `unit` before the run is dropped."""
+
+    amount: int
+    unit: Literal["days", "months", "years"]
+    column: str  # a date or timestamp property of the contract
+    logical_type: Literal["date", "timestamp"]
+    parse_format: str | None  # its logicalTypeOptions.format as Polars reads it; None: ISO 8601
+    timezone: str  # of a timestamp that states none (logicalTypeOptions.defaultTimezone; UTC)
+    place: str  # where the contract declares it: slaProperties[<i>]
+
+    @property
+    def offset(self) -> str:
+        """The period back from the run, as Polars' `dt.offset_by` reads it (calendar months
+        and years: a month before 31 March is 28 or 29 February)."""
+        return f"-{self.amount}{_OFFSET_UNITS[self.unit]}"
+
+    def __str__(self) -> str:
+        unit = self.unit.removesuffix("s") if self.amount == 1 else self.unit
+        return f"{self.amount} {unit} by {self.column}"
+
+
 @dataclass(frozen=True)
 class _ContractBase:
     file: Path
@@ -140,6 +186,7 @@ class SourceContract(_ContractBase):
 
     server: LocalServer
     mapping: SourceMapping
+    retention: Retention | None = None  # rows older than this are dropped at ingest
     role: Literal["source"] = field(default="source", init=False)
 
     @property
@@ -166,7 +213,15 @@ class GoldenContract(_ContractBase):
 
     table: str
     entity: Entity
+    # classification -> how its columns are masked for broad access (`pipelines.masking`)
+    masks: Mapping[str, masking.Mask] = field(default_factory=dict)
     role: Literal["golden"] = field(default="golden", init=False)
+
+    @property
+    def masked(self) -> dict[str, masking.Mask]:
+        """Column -> its mask, for every column whose classification has one."""
+        return {p.name: self.masks[p.classification] for p in self.properties
+                if p.classification in self.masks}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -636,6 +691,115 @@ def _team(
     return name, []
 
 
+def _polars_date_format(fmt: Any) -> tuple[str | None, str]:
+    """An ODCS (JDK DateTimeFormatter) date format as Polars parses it, or None and why not."""
+    if not isinstance(fmt, str) or not fmt:
+        return None, f"must be a date format such as yyyy-MM-dd, not {fmt!r}"
+    out, i = "", 0
+    while i < len(fmt):
+        if fmt[i] == "'":  # a quoted literal, e.g. 'T'
+            end = fmt.find("'", i + 1)
+            if end < 0:
+                return None, f"unterminated quote in {fmt!r}"
+            out, i = out + fmt[i + 1 : end].replace("%", "%%"), end + 1
+            continue
+        token = next((t for t in _JAVA_TO_POLARS if fmt.startswith(t[0], i)), None)
+        if token:
+            out, i = out + token[1], i + len(token[0])
+        elif fmt[i].isalpha():
+            letters = ", ".join(t[0] for t in _JAVA_TO_POLARS)
+            return None, f"the letter {fmt[i]!r} in {fmt!r} is not a date field ({letters})"
+        else:
+            out, i = out + fmt[i].replace("%", "%%"), i + 1
+    return out, ""
+
+
+def _retention(
+    document: Mapping[str, Any],
+    properties: Sequence[ContractProperty],
+    object_name: str,
+    role: str,
+    file: str,
+) -> tuple[Retention | None, list[Problem]]:
+    """The retention period a source contract declares in `slaProperties`, if any."""
+    found = [
+        (i, item)
+        for i, item in enumerate(document.get("slaProperties") or ())
+        if isinstance(item, dict) and item.get("property") == RETENTION
+    ]
+    if not found:
+        return None, []
+    problems: list[Problem] = []
+
+    def fail(place: str, message: str) -> tuple[None, list[Problem]]:
+        problems.append(Problem(file, place, message))
+        return None, problems
+
+    if role != "source":
+        for i, _ in found:
+            fail(f"slaProperties[{i}].property", "a retention period is for source contracts only")
+        return None, problems
+    for i, _ in found[1:]:
+        first = f"slaProperties[{found[0][0]}]"
+        fail(f"slaProperties[{i}].property", f"a second retention period ({first} is one)")
+    index, item = found[0]
+    base = f"slaProperties[{index}]"
+    value, unit, element = item.get("value"), item.get("unit"), item.get("element")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        fail(f"{base}.value", f"must be a number (of days, months or years), not {value!r}")
+    elif not float(value).is_integer() or value <= 0:
+        fail(f"{base}.value", f"must be a positive whole number, not {value!r}")
+    if not isinstance(unit, str) or unit.strip().lower() not in _RETENTION_UNITS:
+        what = "needs a unit" if unit is None else f"unknown unit {unit!r}"
+        fail(f"{base}.unit", f"{what}; the units are {', '.join(_RETENTION_UNITS)}")
+    columns = {p.name: j for j, p in enumerate(properties)}
+    name = element.strip() if isinstance(element, str) else ""
+    if name not in columns and "." in name:
+        schema_object, _, name = name.rpartition(".")
+        if schema_object != object_name:
+            return fail(
+                f"{base}.element",
+                f"{element!r} names schema object {schema_object!r}, not {object_name!r}",
+            )
+    if name not in columns:
+        what = f"{element!r} names no property" if name else "needs the column rows are dated by"
+        return fail(
+            f"{base}.element",
+            f"{what}: <property> or {object_name}.<property>, one property of the schema"
+            f"{_did_you_mean(name, columns)}",
+        )
+    prop, place = properties[columns[name]], f"schema[0].properties[{columns[name]}]"
+    if prop.logical_type not in ("date", "timestamp"):
+        return fail(
+            f"{base}.element",
+            f"{name!r} is a {prop.logical_type!r} ({place}.logicalType); rows are dated by a "
+            "date or timestamp property",
+        )
+    options = prop.logical_type_options
+    parse_format, why = None, ""
+    if "format" in options:
+        parse_format, why = _polars_date_format(options["format"])
+    if why:
+        fail(f"{place}.logicalTypeOptions.format", why)
+    timezone = str(options.get("defaultTimezone") or "UTC")
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        fail(f"{place}.logicalTypeOptions.defaultTimezone", f"unknown time zone {timezone!r}")
+    if problems:
+        return None, problems
+    retention = Retention(
+        amount=int(cast(float, value)),
+        unit=cast(Any, _RETENTION_UNITS[cast(str, unit).strip().lower()]),
+        column=name,
+        logical_type=cast(Any, prop.logical_type),
+        parse_format=parse_format,
+        timezone=timezone,
+        place=base,
+    )
+    return retention, []
+
+
 def load_contract(path: Path, ownership: Ownership, project_dir: Path) -> Contract:
     """Load and validate one contract file of the project in `project_dir`.
 
@@ -707,6 +871,10 @@ def _interpret(
         raise ContractError(problems)
     properties, property_problems = _properties(document, model, file)
     problems += property_problems
+    retention, retention_problems = _retention(
+        document, properties, objects[0].name or "", role, file
+    )
+    problems += retention_problems
     common: dict[str, Any] = {
         "file": path,
         "id": model.id or "",
@@ -728,19 +896,46 @@ def _interpret(
             index, value = custom[MAPPING]
             mapping, mapping_problems = _mapping(value, index, properties, file)
             problems += mapping_problems
+        if MASKING in custom:  # sources are never published; their golden contract masks
+            fail(f"customProperties[{custom[MASKING][0]}]", f"{MASKING} applies to golden only")
         if problems or server is None or mapping is None:
             raise ContractError(problems)
-        return SourceContract(**common, server=server, mapping=mapping)
+        return SourceContract(**common, server=server, mapping=mapping, retention=retention)
 
     if MAPPING in custom:
         fail(f"customProperties[{custom[MAPPING][0]}]", f"{MAPPING} applies to sources only")
+
     table, entity, table_problems = _golden_table(model, file, role)
     problems += table_problems
     if problems or entity is None:
         raise ContractError(problems)
     if role == "staged":
+        if MASKING in custom:
+            fail(f"customProperties[{custom[MASKING][0]}]", f"{MASKING} applies to golden only")
+            raise ContractError(problems)
         return StagedContract(**common, table=table, entity=entity)
-    return GoldenContract(**common, table=table, entity=entity)
+    masks = _masks(custom, properties, fail)
+    if problems:
+        raise ContractError(problems)
+    return GoldenContract(**common, table=table, entity=entity, masks=masks)
+
+
+def _masks(
+    custom: Mapping[str, tuple[int, Any]],
+    properties: Sequence[ContractProperty],
+    fail: Callable[[str, str], None],
+) -> dict[str, masking.Mask]:
+    """A golden contract's masks by classification; every PII column's class needs one."""
+    index, value = custom.get(MASKING, (None, None))
+    place = f"customProperties[{index}].value"
+    masks, problems = masking.parse(value) if index is not None else ({}, [])
+    for where, message in problems:
+        fail(place + where, message)
+    columns = {p.name: (p.classification, p.pii, p.logical_type) for p in properties}
+    at = {p.name: j for j, p in enumerate(properties)}
+    for name, message in masking.check_columns(masks, columns):
+        fail(f"schema[0].properties[{at[name]}]", message)
+    return masks
 
 
 def contract_files(project_dir: Path) -> list[Path]:
@@ -806,6 +1001,7 @@ __all__ = [
     "LocalServer",
     "Problem",
     "Project",
+    "Retention",
     "SourceContract",
     "contract_files",
     "load_contract",

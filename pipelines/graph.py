@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from . import versions
+from .analytics import analytics_asset, analytics_check
 from .assets import build_assets, project_entities
 from .checks import build_checks
 from .contracts import load_project
@@ -33,11 +34,12 @@ def build_definitions(
     assets = build_assets(project, load_settings(Path(project_dir)))
     entities = project_entities(project)
     if entities:  # a project of sources alone lands and checks them, and publishes nothing
-        assets += [version_asset(project, entities), publish_asset(project, entities)]
+        assets += [version_asset(project, entities), analytics_asset(project, entities),
+                   publish_asset(project, entities)]  # fmt: skip
     checks = build_checks(project, [key for a in assets for key in a.keys])
     checks += build_pipeline_checks(project)
     if entities:
-        checks.append(version_check(project, entities))
+        checks += [version_check(project, entities), analytics_check(project, entities)]
     job = dg.define_asset_job(
         JOB,
         selection=dg.AssetSelection.all(),

@@ -7,6 +7,12 @@ decode is *rejected* (kept, with its line and the rule it broke, for audit.quara
 rest of the file lands. A file that cannot be used at all (missing, unreadable, empty, a header
 without the contract's required columns) stops the run with an `IngestError` naming source,
 file and rule.
+
+A source whose contract declares a retention period (`Retention`: ODCS slaProperties
+``property: retention``) lands only the rows dated within it: a row whose date column, read as
+its logicalType says, is older than the period before the run is dropped - a policy, not a
+defect, so it is counted (`Landed.expired`) and not quarantined. A row whose date is empty or
+unreadable lands (the contract's type check reports it) and is counted as undated.
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ import codecs
 import csv
 import io
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import duckdb
 import polars as pl
 
-from .contracts import SourceContract
+from .contracts import Retention, SourceContract
 
 _DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1",
                      "iso-8859-1": "latin-1", "utf-16": "utf-16"}  # fmt: skip
@@ -33,6 +40,13 @@ _REJECT_RULES = {
 }
 MAX_LINE_BYTES = 8_000_000  # a record longer than this is rejected, not read
 RAW_EXCERPT = 200  # characters of a rejected line kept for the steward
+# A timestamp as ISO 8601 writes it (the text pipelines/checks.py accepts for logicalType
+# timestamp): a date, optionally a time to the minute, second or fraction, and a UTC offset or Z.
+_ISO_TIMESTAMP = (
+    r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
+    r"(?::(?P<second>[0-9]{2})(?:[.,](?P<fraction>[0-9]+))?)?"
+    r"(?P<zone>Z|(?P<sign>[+-])(?P<zone_hour>[0-9]{2})(?::?(?P<zone_minute>[0-9]{2}))?)?)?$"
+)
 
 
 class IngestError(RuntimeError):
@@ -40,9 +54,31 @@ class IngestError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Expired:
+    """What a source's retention period did when it landed."""
+
+    retention: Retention
+    cutoff: datetime  # UTC: the run's time minus the period; a row dated before it is dropped
+    dropped: int  # rows past retention: not landed, not quarantined
+    undated: int  # rows without a readable date: landed all the same
+
+    def metadata(self) -> dict[str, str | int]:
+        """The raw asset's account of it."""
+        return {
+            "retention": str(self.retention),
+            "rows_past_retention": self.dropped,
+            "retention_cutoff": self.cutoff.isoformat(),
+            "retention_undated": self.undated,
+        }
+
+
+@dataclass(frozen=True)
 class Landed:
     records: pl.DataFrame  # every column text, plus _record (1-based ordinal in the file)
     rejects: pl.DataFrame  # line, rule, detail, excerpt
+    # None when the contract declares no retention period; else what it dropped: the file's
+    # records are records + rejects + expired.dropped
+    expired: Expired | None = None
 
 
 def _fail(contract: SourceContract, rule: str, detail: str) -> IngestError:
@@ -70,6 +106,8 @@ def _header(contract: SourceContract, encoding: str, delimiter: str) -> list[str
 def _check_columns(contract: SourceContract, header: list[str], delimiter: str) -> None:
     needed = [p.name for p in contract.properties if p.required]
     needed += [c for c in contract.mapping.source_columns() if c not in needed]
+    if contract.retention is not None and contract.retention.column not in needed:
+        needed.append(contract.retention.column)  # rows are dated by it
     missing = [c for c in needed if c not in header]
     if not missing:
         return
@@ -84,22 +122,28 @@ def _check_columns(contract: SourceContract, header: list[str], delimiter: str) 
     )  # fmt: skip
 
 
-def land(contract: SourceContract) -> Landed:
-    """The extract of `contract` as text columns, and the records that could not be read."""
+def land(contract: SourceContract, now: datetime | None = None) -> Landed:
+    """The extract of `contract` as text columns, and the records that could not be read;
+    rows past the contract's retention period at `now` (default: the current time) dropped."""
     server = contract.server
     if not server.path.exists():
         raise _fail(contract, "file_missing", "no such file")
     if server.format == "parquet":
         try:
-            frame = pl.read_parquet(server.path).with_columns(pl.all().cast(pl.String))
+            native = pl.read_parquet(server.path)
         except Exception as exc:  # noqa: BLE001 - any reader failure means an unusable file
             raise _fail(contract, "unreadable", f"not a readable Parquet file: {exc}") from None
-        missing = [p.name for p in contract.properties if p.required and p.name not in frame]
+        missing = [p.name for p in contract.properties if p.required and p.name not in native]
+        if contract.retention is not None and contract.retention.column not in native:
+            missing.append(contract.retention.column)
         if missing:
             raise _fail(contract, "missing_required_column", f"column(s) {missing} are absent")
+        frame = native.with_columns(pl.all().cast(pl.String)).with_row_index("_record", offset=1)
         empty = pl.DataFrame(schema={"line": pl.Int64, "rule": pl.String, "detail": pl.String,
                                      "excerpt": pl.String})  # fmt: skip
-        return Landed(frame.with_row_index("_record", offset=1), empty)
+        # a typed Parquet date column is read as it is typed, not from its text
+        records, expired = _expire(frame, contract.retention, now, native)
+        return Landed(records, empty, expired)
     if server.path.stat().st_size == 0:
         raise _fail(contract, "empty_file", "the file has no bytes")
     delimiter = server.delimiter or ","
@@ -130,7 +174,96 @@ def land(contract: SourceContract) -> Landed:
         rejects = con.sql(
             "SELECT line, error_type, error_message, csv_line FROM _rejects ORDER BY line"
         ).pl()
-    return Landed(records.with_row_index("_record", offset=1), _one_row_per_line(rejects))
+    landed, expired = _expire(records.with_row_index("_record", offset=1), contract.retention, now)
+    return Landed(landed, _one_row_per_line(rejects), expired)
+
+
+def _expire(
+    records: pl.DataFrame,
+    retention: Retention | None,
+    now: datetime | None,
+    native: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, Expired | None]:
+    """`records` without the rows `retention` dates before `now` minus its period."""
+    if retention is None:
+        return records, None
+    now = datetime.now(UTC) if now is None else now
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    # calendar arithmetic: a month before 31 March is 28 (or 29) February
+    cutoff = pl.select(pl.lit(now, pl.Datetime("us", "UTC")).dt.offset_by(retention.offset))
+    cutoff_at: datetime = cutoff.item()
+    source = records if native is None else native
+    dated = _dated(source[retention.column], retention)
+    limit: date | datetime = cutoff_at.date() if retention.logical_type == "date" else cutoff_at
+    past = (dated < limit).fill_null(False)
+    kept = records.filter(~past)
+    expired = Expired(
+        retention=retention,
+        cutoff=cutoff_at,
+        dropped=records.height - kept.height,
+        undated=int(dated.null_count()),
+    )
+    return kept, expired
+
+
+def _dated(values: pl.Series, retention: Retention) -> pl.Series:
+    """The retention column as a date (logicalType date) or a UTC timestamp, null where its
+    value is empty or does not read as its logicalType (and logicalTypeOptions.format) says."""
+    frame, column, zone = values.to_frame("v"), pl.col("v"), retention.timezone
+    if retention.logical_type == "date":
+        if values.dtype == pl.Date:
+            return values
+        if isinstance(values.dtype, pl.Datetime):
+            return values.dt.date()
+        fmt = retention.parse_format or "%Y-%m-%d"
+        return values.cast(pl.String).str.to_date(fmt, strict=False)
+    if values.dtype == pl.Date:
+        local = column.cast(pl.Datetime("us"))
+    elif isinstance(values.dtype, pl.Datetime) and values.dtype.time_zone is not None:
+        return values.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+    elif isinstance(values.dtype, pl.Datetime):
+        local = column.dt.cast_time_unit("us")
+    elif retention.parse_format is not None:
+        fmt = retention.parse_format
+        local = column.cast(pl.String).str.to_datetime(fmt, strict=False, time_unit="us")
+    else:
+        return _iso_timestamp(values.cast(pl.String), zone)
+    return frame.select(_in_utc(local, zone)).to_series()
+
+
+def _in_utc(local: pl.Expr, zone: str) -> pl.Expr:
+    """Wall-clock times of `zone` in UTC (a time the clock skips is null, as unreadable)."""
+    return local.dt.replace_time_zone(
+        zone, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+
+
+def _iso_timestamp(text: pl.Series, zone: str) -> pl.Series:
+    """ISO 8601 text as UTC timestamps: an offset honoured (Z is UTC), `zone` where there is
+    none; null for anything else, an impossible date or time included. (In steps: one
+    expression would extract the parts again for every use.)"""
+    parts = text.str.extract_groups(_ISO_TIMESTAMP).struct.unnest()
+    numbers = ["hour", "minute", "second", "zone_hour", "zone_minute"]
+    parts = parts.with_columns(
+        pl.col("date").str.to_date("%Y-%m-%d", strict=False),
+        pl.col(numbers).cast(pl.Int64).fill_null(0),
+        micros=pl.col("fraction").str.slice(0, 6).str.pad_end(6, "0").cast(pl.Int64).fill_null(0),
+        sign=pl.when(pl.col("sign") == "-").then(-1).otherwise(1),
+    )
+    possible = pl.col("date").is_not_null() & (pl.col("hour") < 24) & (pl.col("minute") < 60)
+    possible &= (pl.col("second") < 60) & (pl.col("zone_hour") < 24) & (pl.col("zone_minute") < 60)
+    local = pl.col("date").cast(pl.Datetime("us")) + pl.duration(
+        hours="hour", minutes="minute", seconds="second", microseconds="micros"
+    )
+    offset = pl.duration(
+        minutes=pl.col("sign") * (pl.col("zone_hour") * 60 + pl.col("zone_minute"))
+    )
+    parts = parts.with_columns(local=pl.when(possible).then(local), offset=offset)
+    return parts.select(
+        pl.when(pl.col("zone").is_null())
+        .then(_in_utc(pl.col("local"), zone))
+        .otherwise((pl.col("local") - pl.col("offset")).dt.replace_time_zone("UTC"))
+    ).to_series()
 
 
 def _one_row_per_line(rejects: pl.DataFrame) -> pl.DataFrame:

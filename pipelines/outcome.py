@@ -19,6 +19,7 @@ class Outcome:
     quarantine: pl.DataFrame | None = None
     per_source: dict[str, int] = field(default_factory=dict)
     records_in: int = 0
+    past_retention: int = 0  # rows older than their source's retention period, not landed
     quarantined: int = 0
     golden_records: int = 0  # golden customers
     golden: dict[str, int] = field(default_factory=dict)  # entity -> golden records
@@ -78,7 +79,9 @@ def collect(result: dg.ExecuteInProcessResult, warehouse: Path) -> Outcome:
     raw = {k.removeprefix("raw/"): v for k, v in materialized.items() if k.startswith("raw/")}
     outcome.per_source = {k: int(v.get("dagster/row_count", 0)) for k, v in sorted(raw.items())}
     rejected = sum(int(v.get("rejected_records", 0)) for v in raw.values())
-    outcome.records_in = sum(outcome.per_source.values()) + rejected
+    # rows a contract's retention period dropped at landing were read all the same
+    outcome.past_retention = sum(int(v.get("rows_past_retention", 0)) for v in raw.values())
+    outcome.records_in = sum(outcome.per_source.values()) + rejected + outcome.past_retention
     staged = [k.removeprefix("staged/") for k in materialized if k.startswith("staged/")]
     files = [warehouse / "intermediate" / "quarantine" / f"{e}.parquet" for e in staged]
     if staged and all(f.exists() for f in files):

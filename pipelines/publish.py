@@ -293,11 +293,12 @@ def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
 
     @dg.asset(
         key=dg.AssetKey(["publish"]),
-        deps=[dg.AssetKey(["version"])],
+        deps=[dg.AssetKey(["version"]), dg.AssetKey(["analytics"])],
         group_name="publish",
         owners=owners(project, team),
         kinds={"duckdb"},
-        description="Switches mdm.duckdb (and export/) to the version this run built, "
+        description="Switches mdm.duckdb, analytics.duckdb and export/ to the version this "
+        "run built, "
         "atomically, once its audit passed; keeps the last published versions for "
         "`mdm rollback`. Runs only when no blocking check failed.",
     )

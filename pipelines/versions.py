@@ -3,10 +3,13 @@
     versions/v000007/mdm.duckdb          the version's database (never written once built)
     versions/v000007/export/golden/      its Parquet exports (the database's big tables are
                                          views over these, by their path inside the version)
+    versions/v000007/analytics.duckdb    the same tables, classified columns masked
+    versions/v000007/export/analytics/   (`pipelines.analytics`), for broad access
     versions/v000007/version.json        what it holds: run, base version, row counts, checks
     versions/v000007/published           when it was published (absent: an unfinished build)
     current -> versions/v000007          the published version
     mdm.duckdb -> current/mdm.duckdb     what readers open
+    analytics.duckdb -> current/analytics.duckdb
     export -> current/export
 
 Publishing and rolling back replace the one link `current` by `rename(2)`, which is atomic: a
@@ -33,6 +36,7 @@ from pathlib import Path
 VERSIONS = "versions"
 CURRENT = "current"
 DATABASE = "mdm.duckdb"
+ANALYTICS = "analytics.duckdb"
 EXPORT = "export"
 INFO = "version.json"
 PUBLISHED = "published"
@@ -172,9 +176,9 @@ def switch(root: Path, version: Version) -> None:
         # published by a run killed before it could say so: it stays kept for rollback
         mark_published(before)
     _link(f"{VERSIONS}/{version.path.name}", root / CURRENT)
-    # these two point through `current` and never change (made once, or over a warehouse
-    # from before versions, whose mdm.duckdb was a file)
-    for name in (DATABASE, EXPORT):
+    # these point through `current` and never change (made once, or over a warehouse from
+    # before versions, whose mdm.duckdb was a file)
+    for name in (DATABASE, ANALYTICS, EXPORT):
         link = root / name
         if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{name}"):
             _link(f"{CURRENT}/{name}", link)

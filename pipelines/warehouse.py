@@ -5,6 +5,7 @@ one, so a reader sees either the previous version or the new one, never half of 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -52,7 +53,10 @@ class WarehouseResource(dg.ConfigurableResource):
     def intermediate(self, *parts: str) -> Path:
         """A Parquet file for one asset's output (one writer per file)."""
         path = self.root.joinpath("intermediate", *parts).with_suffix(".parquet")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # full detail, staged records and pairs alike: the owner group's (analytics.py)
+            os.chmod(self.root / "intermediate", 0o750)
         return path
 
     def write(self, frame: pl.DataFrame, *parts: str) -> Path:
@@ -116,7 +120,7 @@ class WarehouseResource(dg.ConfigurableResource):
         # The exports are written by a second thread while DuckDB loads the tables: each
         # leaves a core mostly idle (DuckDB compresses a column at a time)
         with ThreadPoolExecutor(max_workers=1) as writer:
-            backed = {name: writer.submit(_export_files, files, export / _export_name(name))
+            backed = {name: writer.submit(_export_files, files, export / export_name(name))
                       for name, files in (parquet or {}).items()}  # fmt: skip
             with duckdb.connect(str(version.database)) as con:
                 # rows keep no order in SQL; keeping the frames' cost a third of the load (at
@@ -126,7 +130,7 @@ class WarehouseResource(dg.ConfigurableResource):
                     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name.split(".")[0]}"')
                 for name, read in tables.items():
                     frame = read()
-                    written = writer.submit(_export, frame, export / _export_name(name))
+                    written = writer.submit(_export, frame, export / export_name(name))
                     con.register("_frame", frame.to_arrow())
                     con.execute(f"CREATE TABLE {quoted(name)} AS SELECT * FROM _frame")
                     con.unregister("_frame")
@@ -138,21 +142,21 @@ class WarehouseResource(dg.ConfigurableResource):
                     # the path inside the version: a reader of this version keeps its files
                     # when later versions are published
                     con.execute(f"CREATE VIEW {quoted(name)} AS SELECT * FROM "
-                                f"read_parquet({_literal(target)})")  # fmt: skip
+                                f"read_parquet({sql_literal(target)})")  # fmt: skip
                     counts[name] = pq.ParquetFile(target).metadata.num_rows
                 for name, sql in (views or {}).items():
                     con.execute(sql)
                     frame = con.sql(f"SELECT * FROM {quoted(name)}").pl()
-                    _export(frame, export / _export_name(name))
+                    _export(frame, export / export_name(name))
                     counts[name] = frame.height
         return counts
 
 
-def _export_name(table: str) -> str:
+def export_name(table: str) -> str:
     return f"{table.replace('.', '_')}.parquet"
 
 
-def _literal(path: Path) -> str:
+def sql_literal(path: Path) -> str:
     """A path as an SQL string literal (a warehouse path from configuration, never data)."""
     return "'" + str(path).replace("'", "''") + "'"
 

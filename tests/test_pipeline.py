@@ -138,7 +138,8 @@ def test_asset_graph_snapshot() -> None:
     expected = {
         # write-audit-publish: the version is built and audited, then switched in
         "version": (["golden/account", "golden/contract", "golden/customer"], "publish", mdm),
-        "publish": (["version"], "publish", mdm),
+        "analytics": (["version"], "publish", mdm),
+        "publish": (["analytics", "version"], "publish", mdm),
         "raw/billing_customers": ([], "customer", billing),
         "raw/crm_contacts": ([], "customer", crm),
         "raw/erp_partners": ([], "customer", erp),

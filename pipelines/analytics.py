@@ -1,0 +1,226 @@
+"""The broad audience's copy of a version: `analytics.duckdb` and `export/analytics/`.
+
+`analytics.<table>` mirrors `golden.<table>` column for column, with the same `golden_id`, and
+each classified column masked as its golden contract declares (`pipelines.masking`). It is
+built inside the version the run is building, from that version's exports, before anything is
+published: `publish` switches both databases at once. Access is by file permission: the
+full-detail database and exports are readable by their owner group only (0640, folders 0750),
+the analytics ones by everyone (0644, 0755); the warehouse key is 0600.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow.parquet as pq
+
+from . import masking, versions
+from .assets import golden_contract, owners
+from .contracts import GoldenContract, Project
+from .publish import views
+from .warehouse import EXPORT, WarehouseResource, export_name, quoted, sql_literal
+
+# Tables stand in the database's `main` schema: a reader who opens analytics.duckdb has it as
+# the catalog `analytics`, so `analytics.customer` names the table (a schema called analytics
+# too would make that name ambiguous to DuckDB)
+SCHEMA = "main"
+CATALOG = "analytics"
+FOLDER = "analytics"  # export/analytics/
+PRIVATE, PRIVATE_DIR = 0o640, 0o750
+PUBLIC, PUBLIC_DIR = 0o644, 0o755
+# tables without classified values, copied as they are (views over their Parquet, like the
+# full-detail database's: at a million entities 24M lineage rows)
+COPIED = ("golden.lineage", "golden.ids")
+_COMPRESSION = f"COMPRESSION zstd, COMPRESSION_LEVEL {EXPORT['compression_level']}"
+
+
+def mirrored(table: str) -> str:
+    """`golden.customer` -> `main.customer`, which readers of analytics.duckdb call
+    `analytics.customer`."""
+    return f"{SCHEMA}.{table.split('.', 1)[1]}"
+
+
+def shown(table: str) -> str:
+    """`main.customer` -> `analytics.customer`, as readers name it."""
+    return f"{CATALOG}.{table.split('.', 1)[1]}"
+
+
+def _select(contract: GoldenContract, source: Path) -> str:
+    """The masked SELECT of one golden table's export (identifiers from the contract, quoted;
+    the HMAC keys are parameters)."""
+    masked = contract.masked
+    columns = []
+    for name in pq.read_schema(source).names:  # every column the golden table has, in order
+        column, mask = quoted_column(name), masked.get(name)
+        kind = contract.property_named(name).logical_type if mask else ""
+        columns.append(masking.expression(column, mask, kind) if mask else column)
+    return f"SELECT {', '.join(columns)} FROM read_parquet({sql_literal(source)})"
+
+
+def quoted_column(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"invalid column name {name!r}")
+    return f'"{name}"'
+
+
+def build(version: versions.Version, contracts: list[GoldenContract], key: bytes) -> dict:
+    """Write `version`'s analytics.duckdb and export/analytics/ from its golden exports.
+    Returns rows per table and the masked columns per table."""
+    golden = version.export / "golden"
+    out = version.export / FOLDER
+    out.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, int] = {}
+    with duckdb.connect(str(version.path / versions.ANALYTICS)) as con:
+        con.execute("SET preserve_insertion_order = false")
+        for contract in contracts:
+            table = mirrored(contract.table)
+            con.execute(f"CREATE TABLE {quoted(table)} AS "
+                        f"{_select(contract, golden / export_name(contract.table))}",
+                        masking.pads(key) if _hashes(contract) else None)  # fmt: skip
+            _copy_out(con, table, out / export_name(shown(table)))
+        xref = mirrored("golden.xref")  # keys and IDs only: nothing classified
+        source = sql_literal(golden / export_name("golden.xref"))
+        con.execute(f"CREATE TABLE {quoted(xref)} AS SELECT * FROM read_parquet({source})")
+        _copy_out(con, xref, out / export_name(shown(xref)))
+        for table in COPIED:
+            source = golden / export_name(table)
+            if source.exists():
+                target = out / export_name(shown(mirrored(table)))
+                shutil.copyfile(source, target)  # a copy: a link would share the 0640 mode
+                con.execute(f"CREATE VIEW {quoted(mirrored(table))} AS SELECT * FROM "
+                            f"read_parquet({sql_literal(target)})")  # fmt: skip
+        for sql in views(tuple(c.entity for c in contracts)).values():
+            # the same view over the masked tables (its `name` is then masked too), naming
+            # them without a catalog: they resolve in the view's own, whatever a reader
+            # attaches the file as
+            con.execute(sql.replace("golden.", ""))
+            name = mirrored(sql.split("CREATE VIEW ", 1)[1].split()[0])
+            _copy_out(con, name, out / export_name(shown(name)))
+        for (name,) in con.sql(
+            "SELECT table_name FROM duckdb_tables() UNION ALL "
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall():
+            table = mirrored(f"x.{name}")
+            rows[shown(table)] = con.sql(f"SELECT count(*) FROM {quoted(table)}").fetchall()[0][0]
+    protect(version)
+    return rows
+
+
+def _hashes(contract: GoldenContract) -> bool:
+    """Whether the contract's SELECT binds the HMAC keys (DuckDB refuses unused parameters)."""
+    return any(m.method == "hash" for m in contract.masked.values())
+
+
+def _copy_out(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> None:
+    con.execute(f"COPY {quoted(table)} TO {sql_literal(target)} (FORMAT parquet, {_COMPRESSION})")
+
+
+def protect(version: versions.Version) -> None:
+    """File modes of a built version: full detail for the owner group, analytics for all."""
+    for folder in (version.path, version.export):
+        os.chmod(folder, PUBLIC_DIR)
+    for path, mode, folder_mode in (
+        (version.export / "golden", PRIVATE, PRIVATE_DIR),
+        (version.export / FOLDER, PUBLIC, PUBLIC_DIR),
+    ):
+        if path.is_dir():
+            os.chmod(path, folder_mode)
+            for file in path.iterdir():
+                os.chmod(file, mode)
+    for name, mode in ((versions.DATABASE, PRIVATE), (versions.ANALYTICS, PUBLIC),
+                       (versions.INFO, PUBLIC)):  # fmt: skip
+        if (version.path / name).exists():
+            os.chmod(version.path / name, mode)
+
+
+def _stamp_version(warehouse: WarehouseResource) -> versions.Version:
+    stamps = sorted(warehouse.intermediate("golden", "x").parent.glob("stamp_*.json"))
+    number = json.loads(stamps[0].read_text())["version"]
+    return versions.Version(number, versions.folder(warehouse.root, number))
+
+
+def analytics_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefinition:
+    contracts = [golden_contract(project, e) for e in entities]
+
+    @dg.asset(
+        key=dg.AssetKey(["analytics"]),
+        deps=[dg.AssetKey(["version"])],
+        group_name="publish",
+        owners=owners(project, contracts[0].team),
+        kinds={"duckdb", "parquet"},
+        description="Builds the version's analytics.duckdb and export/analytics/: every golden "
+        "table with its classified columns masked as the golden contracts declare (keyed "
+        "hash, partial, redact), for broad access; published with the version.",
+    )
+    def analytics(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        version = _stamp_version(warehouse)
+        rows = build(version, contracts, masking.warehouse_key(warehouse.root))
+        masked = {shown(mirrored(c.table)): {n: m.method for n, m in c.masked.items()}
+                  for c in contracts}  # fmt: skip
+        return dg.MaterializeResult(metadata={
+            "version": version.number,
+            "database": dg.MetadataValue.path(str(version.path / versions.ANALYTICS)),
+            "masked_columns": dg.MetadataValue.json(masked),
+            **{f"rows {name}": n for name, n in rows.items()},
+        })  # fmt: skip
+
+    return analytics
+
+
+def analytics_check(project: Project, entities: tuple[str, ...]) -> dg.AssetChecksDefinition:
+    contracts = [golden_contract(project, e) for e in entities]
+    who = owners(project, contracts[0].team)
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["analytics"]),
+        name="classified_values_are_masked",
+        blocking=True,
+        description="Every analytics table has its golden table's rows and columns, and no "
+        "masked column holds a value equal to its full-detail one. Owners: " + ", ".join(who),
+        metadata={"owners": who, "team": contracts[0].team, "contract": str(contracts[0].file)},
+        op_tags={"mdm/team": contracts[0].team},
+    )
+    def masked(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        version = _stamp_version(warehouse)
+        failing = _unmasked(version, contracts)
+        return dg.AssetCheckResult(
+            passed=not failing,
+            metadata={"version": version.number, "failing": dg.MetadataValue.json(failing)},
+        )
+
+    return masked
+
+
+def _unmasked(version: versions.Version, contracts: list[GoldenContract]) -> dict[str, int]:
+    """Per table and column, how many rows break the mirror (counts only, never values)."""
+    failing: dict[str, int] = {}
+    with duckdb.connect(str(version.path / versions.ANALYTICS), read_only=True) as con:
+        con.execute(f"ATTACH {sql_literal(version.database)} AS full_detail (READ_ONLY)")
+        for contract in contracts:
+            table = contract.table.split(".", 1)[1]
+            ours, theirs = quoted(mirrored(contract.table)), f'full_detail.golden."{table}"'
+            same = [n for (n,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? "
+                "AND table_schema = 'golden' AND table_name = ? ORDER BY ordinal_position",
+                ["full_detail", table]).fetchall()]  # fmt: skip
+            mine = [d[0] for d in con.sql(f"SELECT * FROM {ours} LIMIT 0").description]
+            if mine != same:
+                failing[f"{contract.table} columns"] = len(set(mine) ^ set(same)) or 1
+            counts = con.sql(f"SELECT (SELECT count(*) FROM {ours}) - "
+                             f"(SELECT count(*) FROM {theirs})").fetchall()[0][0]  # fmt: skip
+            if counts:
+                failing[f"{contract.table} rows"] = abs(counts)
+            for column in contract.masked:
+                c = quoted_column(column)
+                leaked = con.sql(
+                    f"SELECT count(*) FROM {ours} a JOIN {theirs} g USING (golden_id) "
+                    f"WHERE CAST(a.{c} AS VARCHAR) = CAST(g.{c} AS VARCHAR)"
+                ).fetchall()[0][0]
+                if leaked:
+                    failing[f"{contract.table}.{column}"] = leaked
+    return failing
