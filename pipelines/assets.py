@@ -7,7 +7,9 @@ in `matching`, the assets only move data and report what a data engineer wants t
 """
 
 import time
+from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 import numpy as np
@@ -31,7 +33,8 @@ from matching.survive import Survivorship
 
 from . import history
 from . import pairs as pairs_lib
-from .contracts import Project, SourceContract
+from .contracts import Contract, Project, SourceContract
+from .erasure import suppressed
 from .ingest import land
 from .progress import Reporter
 from .settings import MatchSettings
@@ -104,6 +107,42 @@ def owners(project: Project, team: str) -> list[str]:
     return list(project.ownership.team(team).owners)
 
 
+# classifications, most sensitive first (any other after them, by name)
+_CLASSIFICATIONS = ("restricted", "confidential", "internal", "public")
+_SLA_FIELDS = ("property", "value", "unit", "element")
+
+
+def classification_summary(contract: Contract) -> str:
+    """How many of the contract's columns each classification covers, and how many are tagged
+    pii: ``restricted: 7, confidential: 2, pii: 9`` (``none`` when nothing is classified)."""
+    counts = Counter(p.classification for p in contract.properties if p.classification)
+    rank = {c: i for i, c in enumerate(_CLASSIFICATIONS)}
+    parts = [f"{c}: {counts[c]}" for c in sorted(counts, key=lambda c: (rank.get(c, 9), c))]
+    pii = sum(p.pii for p in contract.properties)
+    return ", ".join([*parts, f"pii: {pii}"]) if parts or pii else "none"
+
+
+def contract_metadata(project: Project, contract: Contract) -> dict[str, Any]:
+    """The definition metadata of an asset built from `contract`, shown on the asset's page:
+    the contract (id, version, file in the project), its team, what its columns are classified
+    as and its ODCS slaProperties (retention, frequency, latency, ...)."""
+    try:
+        file = contract.file.relative_to(project.folder).as_posix()
+    except ValueError:  # a contract outside the project folder: its path as loaded
+        file = str(contract.file)
+    sla = [{k: v if isinstance(v, (str, int, float, bool, list, dict)) else str(v)
+            for k in _SLA_FIELDS if (v := item.get(k)) is not None}
+           for item in contract.sla]  # fmt: skip
+    return {
+        "contract": contract.id,
+        "contract_version": contract.version,
+        "contract_file": dg.MetadataValue.path(file),
+        "team": contract.team,
+        "classification": classification_summary(contract),
+        "sla": dg.MetadataValue.json(sla),
+    }
+
+
 def markdown(frame: pl.DataFrame) -> str:
     head = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
@@ -123,12 +162,16 @@ def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinitio
         owners=owners(project, contract.team),
         kinds={"polars", "parquet"},
         description=description,
+        metadata=contract_metadata(project, contract),
     )
     def raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
         now = datetime.now(UTC)
         landed = land(contract, now)  # a retention period counts back from now
-        columns = [c for c in landed.records.columns if c != "_record"]
-        frame = landed.records.with_columns(
+        # records erased by `mdm erase` that the source still holds: never landed again
+        erased = suppressed(warehouse.root, contract.source_system, landed.records[contract.key])
+        records = landed.records.filter(~erased)
+        columns = [c for c in records.columns if c != "_record"]
+        frame = records.with_columns(
             _ingested_at=pl.lit(now),
             _row_hash=pl.concat_str(pl.col(columns).fill_null(""), separator="\x1f").hash(),
         )
@@ -141,6 +184,8 @@ def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinitio
             "columns": len(columns),
             # rows in = row_count + rejected_records + rows_past_retention
             **(landed.expired.metadata() if landed.expired else {}),
+            # rows in = row_count + rejected_records + rows_past_retention + rows_suppressed
+            "rows_suppressed": int(erased.sum()),
         })  # fmt: skip
 
     return raw
@@ -210,10 +255,12 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
     deps = [dg.AssetKey(["raw", c.dataset]) for c in sources]
     deps += [dg.AssetKey(["golden", p]) for p in PARENTS[entity]]
     references = ", resolved to their parents' golden IDs" if PARENTS[entity] else ""
+    contract = next((c for c in project.staged if c.entity == entity), None)
+    metadata = contract_metadata(project, contract) if contract is not None else {}
 
     @dg.asset(key=dg.AssetKey(["staged", entity]), deps=deps, kinds={"polars", "parquet"},
               description=f"Source {entity} records mapped to the canonical model, "
-              f"standardised{references}.", **common)  # fmt: skip
+              f"standardised{references}.", metadata=metadata, **common)  # fmt: skip
     def staged(context: dg.AssetExecutionContext,
                warehouse: WarehouseResource) -> dg.MaterializeResult:  # fmt: skip
         parents = _parents(entity, warehouse)
@@ -290,6 +337,8 @@ def _entity_assets(
     match_settings = getattr(settings, entity).to_matching()
     common = {"group_name": entity, "owners": owners(project, team)}
     staged = _staged_asset(project, entity, common)
+    # the rest of the chain is built to the entity's golden contract, and shows it
+    common = {**common, "metadata": contract_metadata(project, golden_contract(project, entity))}
 
     @dg.asset(key=dg.AssetKey(["candidates", entity]), deps=[staged.key],
               kinds={"polars", "parquet"},

@@ -161,7 +161,9 @@ def _run(args: argparse.Namespace) -> int:
     print("  records in: " + ", ".join(f"{s} {n:,}" for s, n in outcome.per_source.items())
           + f" ({outcome.records_in:,}); quarantined: {outcome.quarantined:,}"
           + (f"; past retention, not landed: {outcome.past_retention:,}"
-             if outcome.past_retention else ""))  # fmt: skip
+             if outcome.past_retention else "")
+          + (f"; erased earlier, suppressed: {outcome.suppressed:,}"
+             if outcome.suppressed else ""))  # fmt: skip
     print("  candidate pairs scored: " + ", ".join(f"{e} {n:,}" for e, n in outcome.pairs.items()))
     print("  golden records: " + ", ".join(f"{e} {n:,}" for e, n in outcome.golden.items()))
     if outcome.quarantine is not None and outcome.quarantined:
@@ -344,6 +346,34 @@ def _resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _erase(args: argparse.Namespace) -> int:
+    from pipelines import erasure, versions
+
+    source = tuple(args.source) if args.source else None
+    try:
+        with versions.exclusive(args.warehouse, "mdm erase"):
+            done = erasure.erase(args.warehouse, args.golden_id, source, args.reason or "")
+    except (versions.WarehouseBusy, erasure.NotFound) as exc:
+        print(f"mdm erase: {exc}", file=sys.stderr)
+        return 2
+    golden = ", ".join(f"{e} {n:,}" for e, n in sorted(done.golden.items())) or "none"
+    print(f"mdm erase: {len(done.records):,} source record(s) and golden records ({golden}) "
+          f"erased from {done.versions} version(s), {done.files} file(s) rewritten; "
+          f"{done.tombstones:,} tombstone(s) keep them from coming back")  # fmt: skip
+    return 0
+
+
+def _contracts_lint(args: argparse.Namespace) -> int:
+    if not args.project.is_dir():
+        print(f"mdm contracts lint: no project folder {args.project}", file=sys.stderr)
+        return 2
+    from pipelines.lint import lint_project
+
+    report = lint_project(args.project)
+    print("\n".join(report.lines()))
+    return 1 if report.problems else 0
+
+
 def _owners(args: argparse.Namespace) -> int:
     from pipelines.assets import asset_teams
     from pipelines.contracts import ContractError, load_project
@@ -480,6 +510,40 @@ def build_parser() -> argparse.ArgumentParser:
         "records now (golden.ids), and show that record's sources.",
     )  # fmt: skip
     res.add_argument("golden_id", help="a golden ID, current or retired")
+    erase = _reader(
+        commands, "erase", _erase,
+        "erase a person (or account, contract) from every table, export and kept version",
+        "The right to be forgotten: remove a golden record, what it holds (a customer's "
+        "accounts and contracts) and all their source records from every kept version "
+        "(databases and exports, rewritten and renamed over), the ledger and the last run's "
+        "intermediates; keep only a tombstone (a keyed hash) so that later runs suppress the "
+        "records a source still holds, and an audit row without personal data.",
+    )  # fmt: skip
+    whom = erase.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--golden-id", help="a golden ID (a retired one is followed)")
+    whom.add_argument("--source", nargs=2, metavar=("SYSTEM", "KEY"),
+                      help="one source record; its golden record is erased with it")  # fmt: skip
+    erase.add_argument("--reason", help="why (kept in audit.erasures: no personal data here)")
+
+    contracts = commands.add_parser(
+        "contracts",
+        help="check a project's data contracts",
+        description="Work with a project folder's data contracts (contracts/*.odcs.yaml).",
+    )
+    contract_commands = contracts.add_subparsers(dest="contracts_command", metavar="COMMAND",
+                                                 required=True)  # fmt: skip
+    lint = contract_commands.add_parser(
+        "lint",
+        help="every problem of every contract, without running anything",
+        description="Load every contract as `mdm run` would (ODCS JSON schema and model, the "
+        "team in ownership.yaml, mdm.* custom properties, masking, retention) and translate "
+        "every quality rule into its checks; print each file's problems (path: place: "
+        "message) or OK, the project's (ownership.yaml, duplicate ids or tables), and a "
+        "summary. Exit 0 when clean, 1 with any problem, 2 without a project folder.",
+    )
+    lint.add_argument("--project", type=Path, default=ROOT, metavar="DIR",
+                      help="project folder (default: the repository)")  # fmt: skip
+    lint.set_defaults(func=_contracts_lint)
 
     own = commands.add_parser(
         "owners",

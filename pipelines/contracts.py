@@ -166,6 +166,8 @@ class _ContractBase:
     object_name: str  # schema[0].name
     properties: tuple[ContractProperty, ...]
     quality: tuple[Mapping[str, Any], ...]  # schema-level rules (rowCount, ...)
+    # ODCS slaProperties as written (retention, frequency, latency, ...): shown on the assets
+    sla: tuple[Mapping[str, Any], ...]
 
     @property
     def pii(self) -> dict[str, str]:
@@ -307,8 +309,28 @@ def place_of(path: Iterable[str | int]) -> str:
 
 
 def _did_you_mean(word: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(known), n=1)
+    """A hint at the closest known word, never `word` itself."""
+    close = difflib.get_close_matches(word, sorted(set(known) - {word}), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+_OPERATOR_PREFIXES = ("mustBe", "mustNotBe")
+# What a quality rule of these types does instead of comparing a value with an operator.
+_NO_OPERATOR = {
+    "custom": "custom rules take no operator (their expectation decides)",
+    "text": "text rules take no operator (they are documentation)",
+}
+
+
+def _not_allowed(key: str, instance: Any, known: frozenset[str]) -> str:
+    """Why `key` may not stand on the object `instance`: a typo (with a hint) or a field the
+    standard has, but elsewhere (never "did you mean" the same word)."""
+    if key not in known:
+        return f"is not a field ODCS allows here{_did_you_mean(key, known)}"
+    kind = instance.get("type") if isinstance(instance, dict) else None
+    if key.startswith(_OPERATOR_PREFIXES) and kind in _NO_OPERATOR:
+        return f"is not allowed here: {_NO_OPERATOR[kind]}"
+    return "is an ODCS field, but not one allowed here"
 
 
 def _unexpected(error: ValidationError) -> list[str]:
@@ -330,6 +352,10 @@ def _schema_problems(document: Any, file: str) -> list[Problem]:
         noisy = any(e.validator != "unevaluatedProperties" for e in here)
         for error in here:
             problems.extend(_describe(error, path, file, noisy=noisy))
+    # without a logicalType, the schema applies every type's options rules: only the gap counts
+    untyped = tuple(f"{p.place}.logicalTypeOptions" for p in problems
+                    if p.message == "needs a logicalType")  # fmt: skip
+    problems = [p for p in problems if not p.place.startswith(untyped)] if untyped else problems
     return list(dict.fromkeys(problems))  # the same complaint can come from two branches
 
 
@@ -344,11 +370,7 @@ def _describe(
             # rule would have allowed; only keys the standard has nowhere are real typos.
             keys = [k for k in keys if k not in known]
         return [
-            Problem(
-                file,
-                place_of((*path, k)),
-                f"is not a field ODCS allows here{_did_you_mean(k, known)}",
-            )
+            Problem(file, place_of((*path, k)), _not_allowed(k, error.instance, known))
             for k in keys
         ]
     instance = error.instance
@@ -359,7 +381,11 @@ def _describe(
         and "map" in error.message
     ):
         # ODCS 3.2.0's schema demands `map` from any property without a logicalType (its
-        # `if logicalType == map` holds vacuously); the real gap is the missing logicalType.
+        # `if logicalType == map` holds vacuously); the real gap is the missing logicalType,
+        # unless it is only misspelt: that key's own problem says so, with the right spelling.
+        typos = [k for k in instance if str(k) not in _odcs_field_names()]
+        if any(difflib.get_close_matches(str(k), ["logicalType"], n=1) for k in typos):
+            return []
         return [Problem(file, place_of(path), "needs a logicalType")]
     if error.validator in ("oneOf", "anyOf") and error.context:
         if all(c.validator == "required" for c in error.context):
@@ -393,6 +419,10 @@ def _read_yaml(path: Path, file: str) -> tuple[Any, list[Problem]]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(parse)"
         problem = getattr(exc, "problem", None) or str(exc)
+        start, context = getattr(exc, "context_mark", None), getattr(exc, "context", None)
+        if start and context and mark and (start.line, start.column) != (mark.line, mark.column):
+            # where what is broken began: an unclosed quote or bracket is found lines later
+            problem += f" ({context} at line {start.line + 1}, column {start.column + 1})"
         return None, [Problem(file, where, f"not valid YAML: {problem}")]
 
 
@@ -884,6 +914,7 @@ def _interpret(
         "object_name": objects[0].name or "",
         "properties": tuple(properties),
         "quality": tuple(dict(q) for q in document["schema"][0].get("quality") or ()),
+        "sla": tuple(dict(s) for s in document.get("slaProperties") or () if isinstance(s, dict)),
     }
 
     if role == "source":
@@ -910,8 +941,13 @@ def _interpret(
     if problems or entity is None:
         raise ContractError(problems)
     if role == "staged":
+        names = {p.name for p in properties}
+        for needed in ("source_system", "source_key"):  # every staged record says where from
+            if needed not in names:
+                fail("schema[0].properties", f"a staged contract needs the property {needed!r}")
         if MASKING in custom:
             fail(f"customProperties[{custom[MASKING][0]}]", f"{MASKING} applies to golden only")
+        if problems:
             raise ContractError(problems)
         return StagedContract(**common, table=table, entity=entity)
     masks = _masks(custom, properties, fail)
@@ -949,11 +985,22 @@ def load_project_contracts(project_dir: Path | str, ownership: Ownership) -> lis
     All files are checked before anything is raised, so one `ContractError` lists every broken
     contract at once. Contract ids, names and golden tables must be unique across the project.
     """
+    contracts, problems = check_project_contracts(project_dir, ownership)
+    if problems:
+        raise ContractError(problems)
+    return contracts
+
+
+def check_project_contracts(
+    project_dir: Path | str, ownership: Ownership
+) -> tuple[list[Contract], list[Problem]]:
+    """Every contract of `project_dir` that loads, and every problem of every file (one broken
+    contract hides nothing of another), with the project's duplicate ids, names and tables."""
     project_dir = Path(project_dir)
     folder = project_dir / CONTRACTS_DIR
     files = contract_files(project_dir)
     if not files:
-        raise ContractError([Problem(str(folder), "(folder)", f"holds no {CONTRACT_GLOB} files")])
+        return [], [Problem(str(folder), "(folder)", f"holds no {CONTRACT_GLOB} files")]
     contracts: list[Contract] = []
     problems: list[Problem] = []
     for path in files:
@@ -962,9 +1009,7 @@ def load_project_contracts(project_dir: Path | str, ownership: Ownership) -> lis
         except ContractError as exc:
             problems.extend(exc.problems)
     problems.extend(_duplicates(contracts))
-    if problems:
-        raise ContractError(problems)
-    return contracts
+    return contracts, problems
 
 
 def _duplicates(contracts: Sequence[Contract]) -> Iterator[Problem]:
@@ -1003,6 +1048,7 @@ __all__ = [
     "Project",
     "Retention",
     "SourceContract",
+    "check_project_contracts",
     "contract_files",
     "load_contract",
     "load_project",

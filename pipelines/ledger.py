@@ -43,9 +43,16 @@ PUBLICATIONS_SCHEMA = {
     "switched_at": pl.Datetime("us", "UTC"), "action": pl.String, "version": pl.Int64,
     "previous_version": pl.Int64, "run_id": pl.String,
 }  # fmt: skip
+# every erasure (`mdm erase`), without what it erased: `subject` is a keyed hash of the request
+ERASURES_SCHEMA = {
+    "erasure_id": pl.String, "erased_at": pl.Datetime("us", "UTC"), "subject": pl.String,
+    "source_records": pl.Int64, "golden_records": pl.Int64, "versions": pl.Int64,
+    "files": pl.Int64, "reason": pl.String,
+}  # fmt: skip
 TABLES = {"audit.runs": RUNS_SCHEMA, "audit.check_results": CHECKS_SCHEMA,
           "audit.quarantine": QUARANTINE_SCHEMA,
-          "audit.publications": PUBLICATIONS_SCHEMA}  # fmt: skip
+          "audit.publications": PUBLICATIONS_SCHEMA,
+          "audit.erasures": ERASURES_SCHEMA}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,11 @@ def record_publication(warehouse: Path, publication: dict) -> bool:
     """Add one switch of the published version made outside a run (`mdm rollback`)."""
     frame = pl.DataFrame([publication], schema=PUBLICATIONS_SCHEMA)
     return _insert(warehouse, {"audit.publications": frame})
+
+
+def record_erasure(warehouse: Path, erasure: dict) -> bool:
+    """Add one erasure's audit row (ERASURES_SCHEMA)."""
+    return _insert(warehouse, {"audit.erasures": pl.DataFrame([erasure], schema=ERASURES_SCHEMA)})
 
 
 def _insert(warehouse: Path, frames: dict[str, pl.DataFrame]) -> bool:

@@ -20,6 +20,7 @@ class Outcome:
     per_source: dict[str, int] = field(default_factory=dict)
     records_in: int = 0
     past_retention: int = 0  # rows older than their source's retention period, not landed
+    suppressed: int = 0  # erased records a source still holds, not landed
     quarantined: int = 0
     golden_records: int = 0  # golden customers
     golden: dict[str, int] = field(default_factory=dict)  # entity -> golden records
@@ -81,7 +82,10 @@ def collect(result: dg.ExecuteInProcessResult, warehouse: Path) -> Outcome:
     rejected = sum(int(v.get("rejected_records", 0)) for v in raw.values())
     # rows a contract's retention period dropped at landing were read all the same
     outcome.past_retention = sum(int(v.get("rows_past_retention", 0)) for v in raw.values())
-    outcome.records_in = sum(outcome.per_source.values()) + rejected + outcome.past_retention
+    # and records erased earlier that their source still holds (`mdm erase`), suppressed
+    outcome.suppressed = sum(int(v.get("rows_suppressed", 0)) for v in raw.values())
+    outcome.records_in = (sum(outcome.per_source.values()) + rejected + outcome.past_retention
+                          + outcome.suppressed)  # fmt: skip
     staged = [k.removeprefix("staged/") for k in materialized if k.startswith("staged/")]
     files = [warehouse / "intermediate" / "quarantine" / f"{e}.parquet" for e in staged]
     if staged and all(f.exists() for f in files):

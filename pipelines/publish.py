@@ -177,7 +177,7 @@ def version_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
         # the version carries the ledger up to itself: earlier runs, and this run's quarantine
         run_id = context.run.run_id
         tables["audit.quarantine"] = partial(_quarantine, warehouse, entities, run_id)
-        for name in ("audit.runs", "audit.check_results", "audit.publications"):
+        for name in ("audit.runs", "audit.check_results", "audit.publications", "audit.erasures"):
             tables[name] = partial(ledger.read, warehouse.root, name)
         files = published_files(entities, golden)
         if stamp["base"] is not None:  # the events so far, then this run's

@@ -3,6 +3,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -27,3 +28,19 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated")
     generate(3_000, 5, out)
     return out
+
+
+def cells(path: Path) -> set[str]:
+    """Every value of every table, view or Parquet file at `path`, as text."""
+    with duckdb.connect(str(path) if path.suffix == ".duckdb" else ":memory:",
+                        read_only=path.suffix == ".duckdb") as con:  # fmt: skip
+        if path.suffix == ".parquet":
+            con.execute(f"CREATE VIEW main.file AS SELECT * FROM read_parquet('{path}')")
+        names = con.sql("SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
+                        "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal"
+                        ).fetchall()  # fmt: skip
+        found: set[str] = set()
+        for schema, table in names:
+            for row in con.sql(f'SELECT COLUMNS(*)::VARCHAR FROM "{schema}"."{table}"').fetchall():
+                found.update(v for v in row if v is not None)
+        return found

@@ -27,6 +27,7 @@ from pipelines.contracts import (
 )
 from pipelines.generator import generate
 from pipelines.generator.project import write_project
+from pipelines.lint import lint_project
 from pipelines.ownership import load_ownership
 
 CONTRACT_FILES = sorted((ROOT / "contracts").glob("*.odcs.yaml"))
@@ -79,15 +80,25 @@ def test_repository_holds_a_contract_per_source_dataset_golden_and_staged_table(
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("path", CONTRACT_FILES, ids=lambda p: p.name)
-def test_contract_is_valid_against_the_odcs_json_schema_and_model(path: Path) -> None:
+def _assert_valid_odcs(path: Path) -> None:
+    """`path` is valid against the ODCS JSON schema and the ODCS pydantic model, v3.2.0."""
     schema = json.loads((files("open_data_contract_standard") / "schema.json").read_text())
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     errors = [e.message for e in Draft201909Validator(schema).iter_errors(document)]
-    assert errors == []
+    assert errors == [], path
     model = OpenDataContractStandard.model_validate(document)
     assert model.apiVersion == "v3.2.0" and model.kind == "DataContract"
     assert model.team is not None and not isinstance(model.team, list)
+
+
+@pytest.mark.parametrize("path", CONTRACT_FILES, ids=lambda p: p.name)
+def test_contract_is_valid_against_the_odcs_json_schema_and_model(path: Path) -> None:
+    _assert_valid_odcs(path)
+
+
+def test_the_repository_project_lints_clean() -> None:
+    report = lint_project(ROOT)
+    assert report.files == tuple(CONTRACT_FILES) and report.problems == ()
 
 
 def test_loader_returns_three_source_mappings_and_the_golden_table() -> None:
@@ -113,6 +124,12 @@ def test_loader_returns_three_source_mappings_and_the_golden_table() -> None:
     assert (golden.table, golden.entity, golden.team) == ("golden.customer", "customer", "mdm")
     assert [p.name for p in golden.properties] == GOLDEN_COLUMNS
     assert golden.property_named("golden_id").primary_key
+    # slaProperties as written: golden tables are published daily, within 4 hours
+    assert [(s["property"], s["value"], s["unit"]) for s in golden.sla] == [
+        ("frequency", 1, "d"), ("latency", 4, "h"),
+    ]  # fmt: skip
+    (retention,) = sources["crm_contacts"].sla
+    assert retention["element"] == "contacts.LastModifiedDate"
 
 
 @pytest.mark.parametrize("dataset", SOURCES)
@@ -226,12 +243,41 @@ def test_misspelt_nested_field_is_caught_by_the_schema(project: Path) -> None:
     )
     # the pydantic model alone lets it through: this is why the JSON schema is checked too
     OpenDataContractStandard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    problems = _problems(project)
-    assert (
+    # one problem: not also "needs a logicalType", which the misspelling explains
+    assert _problems(project) == [
         f"{path}: schema[0].properties[9].logicalTyp: is not a field ODCS allows here"
-        " (did you mean 'logicalType'?)" in problems
+        " (did you mean 'logicalType'?)"
+    ]
+
+
+def test_an_operator_on_a_custom_rule_is_not_allowed_and_not_suggested_back(
+    project: Path,
+) -> None:
+    """ODCS knows mustBeLessThan, but not on a custom rule: no "did you mean" the same word."""
+    rule = (
+        "        description: An empty extract is a failed export, not a company without"
+        " customers.\n"
     )
-    assert all(p.startswith(str(path)) for p in problems)
+    path = _edit(
+        project,
+        "billing_customers.odcs.yaml",
+        rule,
+        rule + "      - type: custom\n        engine: great-expectations\n"
+        "        implementation: expect_table_row_count_to_be_between\n"
+        "        mustBeLessThan: 5\n",
+    )
+    assert _problems(project) == [
+        f"{path}: schema[0].quality[1].mustBeLessThan: is not allowed here: custom rules take no"
+        " operator (their expectation decides)"
+    ]
+
+
+def test_a_field_odcs_has_elsewhere_is_not_suggested_back(project: Path) -> None:
+    path = _edit(project, "golden_customer.odcs.yaml", "status: active\n",
+                 "status: active\nlogicalType: string\n")  # fmt: skip
+    assert _problems(project) == [
+        f"{path}: logicalType: is an ODCS field, but not one allowed here"
+    ]
 
 
 def test_wrong_logical_type_value_names_the_place(project: Path) -> None:
@@ -377,6 +423,18 @@ def test_write_project_differs_from_the_repository_only_in_server_paths(
             ours = (tmp_path / "contracts" / path.name).read_text(encoding="utf-8")
             body = ours.split("\n", 2)[2]  # after the two-line provenance header
             assert body == path.read_text(encoding="utf-8").replace("data/samples/", "")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_generated_project_is_valid_odcs_and_lints_clean(tmp_path: Path, fmt: str) -> None:
+    generate(30, 3, tmp_path, fmt=fmt)
+    write_project(tmp_path)
+    files = sorted((tmp_path / "contracts").glob("*.odcs.yaml"))
+    assert [p.name for p in files] == [p.name for p in CONTRACT_FILES]
+    for path in files:
+        _assert_valid_odcs(path)
+    report = lint_project(tmp_path)
+    assert report.files == tuple(files) and report.problems == ()
 
 
 def test_write_project_needs_the_generated_data(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import polars as pl
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, cells
 from pipelines import masking
 from pipelines.cli import main
 from pipelines.contracts import ContractError, load_project
@@ -222,22 +222,6 @@ def _restricted_values(warehouse: Path) -> set[str]:
     return {v for v in secret - public if len(v) >= 6 and not (v.isalpha() and v.islower())}
 
 
-def _cells(path: Path) -> set[str]:
-    """Every value of every table, view or Parquet file at `path`, as text."""
-    with duckdb.connect(str(path) if path.suffix == ".duckdb" else ":memory:",
-                        read_only=path.suffix == ".duckdb") as con:  # fmt: skip
-        if path.suffix == ".parquet":
-            con.execute(f"CREATE VIEW main.file AS SELECT * FROM read_parquet('{path}')")
-        names = con.sql("SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
-                        "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal"
-                        ).fetchall()  # fmt: skip
-        cells: set[str] = set()
-        for schema, table in names:
-            for row in con.sql(f'SELECT COLUMNS(*)::VARCHAR FROM "{schema}"."{table}"').fetchall():
-                cells.update(v for v in row if v is not None)
-        return cells
-
-
 def _phrases(text: str, longest: int) -> set[str]:
     """Every run of up to `longest` words of `text` (words: what lies between spaces, inside
     the strings a log, a JSON document or SQLite's pages hold), joined by one space: a
@@ -279,7 +263,7 @@ def test_nothing_the_broad_audience_can_read_holds_a_classified_value(published:
     scanned = 0
     for path in readable:
         if path.suffix in (".duckdb", ".parquet"):  # every cell, as text
-            assert not _cells(path) & secret, path
+            assert not cells(path) & secret, path
         else:  # logs, the Dagster instance (check and asset metadata), JSON, markers
             text = path.read_bytes().decode("utf-8", errors="replace")
             assert not _phrases(text, longest) & secret, path
