@@ -335,3 +335,13 @@ def test_a_staged_contract_without_the_record_columns_is_a_problem(
     assert (
         f"{path}: schema[0].properties: a staged contract needs the property 'source_key'" in lines
     )
+
+
+@pytest.mark.parametrize(
+    "folder", sorted(p for p in (ROOT / "benchmarks").glob("febrl*") if p.is_dir()), ids=str
+)
+def test_the_benchmark_projects_lint_clean(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = _lint(capsys, "--project", str(folder))
+    assert code == 0 and lines[-1].endswith(" contracts, 0 problems"), lines
