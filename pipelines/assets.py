@@ -133,6 +133,7 @@ def contract_metadata(project: Project, contract: Contract) -> dict[str, Any]:
     sla = [{k: v if isinstance(v, (str, int, float, bool, list, dict)) else str(v)
             for k in _SLA_FIELDS if (v := item.get(k)) is not None}
            for item in contract.sla]  # fmt: skip
+    documented = text_rules(contract)
     return {
         "contract": contract.id,
         "contract_version": contract.version,
@@ -140,7 +141,18 @@ def contract_metadata(project: Project, contract: Contract) -> dict[str, Any]:
         "team": contract.team,
         "classification": classification_summary(contract),
         "sla": dg.MetadataValue.json(sla),
+        # `type: text` rules are documentation: never evaluated, shown here
+        **({"documented_rules": dg.MetadataValue.md(documented)} if documented else {}),
     }
+
+
+def text_rules(contract: Contract) -> str:
+    """The contract's `type: text` quality rules as a markdown list (where: what)."""
+    rules = [("table", q) for q in contract.quality]
+    rules += [(p.name, q) for p in contract.properties for q in p.quality]
+    lines = [f"- **{where}**: {q.get('description') or q.get('name') or ''}".rstrip()
+             for where, q in rules if q.get("type") == "text"]  # fmt: skip
+    return "\n".join(lines)
 
 
 def markdown(frame: pl.DataFrame) -> str:

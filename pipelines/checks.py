@@ -85,7 +85,8 @@ issuing their own query or comparing the table's whole column list), arguments t
 rejects (it is built when the contract loads: its pydantic validation speaks) or sets itself
 (``meta``, ``result_format``, ...), a non-GE ``condition_parser``, and a column the contract
 does not declare. Great Expectations is imported to load a contract only when it has a custom
-rule (the import costs ~5 s). ``type: text`` rules are documentation and make no check.
+rule (the import costs ~5 s). ``type: text`` rules are documentation and make no check
+(`pipelines.assets` lists them in the asset's metadata).
 
 Each asset's checks are ONE `dg.multi_asset_check`: it reads only the columns its selected
 rules need (plus the key column and the ``_record``/``_line`` locators the landing adds), and

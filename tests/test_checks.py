@@ -766,6 +766,69 @@ def test_library_metrics_count_failing_rows_and_name_their_keys(tmp_path: Path) 
     assert results["duplicateValues"].severity == dg.AssetCheckSeverity.ERROR
 
 
+def _only_schema_rule(rule: dict) -> Callable[[dict], None]:
+    def edit(document: dict) -> None:
+        document["schema"][0]["quality"] = [rule]
+
+    return edit
+
+
+TOWN = 5  # billing_customers' town: no rule of its own in the repository's contract
+TOWNS = ["Leeds", "York", "Hull", "Bath"]
+# metric -> (the rule, its check, passing data, failing data, what the failing data measures)
+EVERY_METRIC = {
+    "nullValues": (_quality(TOWN, {"metric": "nullValues", "mustBe": 0}), "town_nullValues",
+                   {"town": TOWNS}, {"town": ["Leeds", None, None, "Bath"]}, 2),
+    "nullValues in percent": (
+        _quality(TOWN, {"metric": "nullValues", "mustBeLessThan": 30, "unit": "percent"}),
+        "town_nullValues", {"town": [None, "York", "Hull", "Bath"]},
+        {"town": [None, None, "Hull", "Bath"]}, 50.0),
+    "missingValues": (
+        _quality(TOWN, {"metric": "missingValues", "arguments": {"missingValues": ["n/a", ""]},
+                        "mustBeLessOrEqualTo": 1}),
+        "town_missingValues", {"town": ["n/a", "York", None, "Bath"]},
+        {"town": ["n/a", "", "Hull", "Bath"]}, 2),
+    "invalidValues with validValues": (
+        _quality(TOWN, {"metric": "invalidValues", "arguments": {"validValues": ["Leeds", "York"]},
+                        "mustBe": 0}),
+        "town_invalidValues", {"town": ["Leeds", "York", None, "Leeds"]},
+        {"town": ["Leeds", "Hull", "York", "Paris"]}, 2),
+    "invalidValues with a pattern": (
+        _quality(TOWN, {"metric": "invalidValues", "arguments": {"pattern": "^[A-Z][a-z]+$"},
+                        "mustBe": 0}),
+        "town_invalidValues", {"town": TOWNS}, {"town": ["leeds", "York", "HULL", "Bath"]}, 2),
+    "duplicateValues": (_quality(TOWN, {"metric": "duplicateValues", "mustBe": 0}),
+                        "town_duplicateValues", {"town": TOWNS},
+                        {"town": ["Leeds", "Leeds", "York", "Hull"]}, 2),
+    "duplicateValues of several columns": (
+        _schema_quality({"metric": "duplicateValues", "mustBe": 0,
+                         "arguments": {"properties": ["cust_type", "town"]}}),
+        "duplicateValues", {"town": ["Leeds", "Leeds", "York", "Hull"],
+                            "cust_type": ["P", "B", "P", "P"]},
+        {"town": ["Leeds", "Leeds", "York", "Hull"], "cust_type": ["P", "P", "P", "B"]}, 2),
+    "rowCount": (_only_schema_rule({"metric": "rowCount", "mustBeBetween": [1, 3]}), "rowCount",
+                 {"town": TOWNS[:3]}, {"town": TOWNS}, 4),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("metric", EVERY_METRIC)
+def test_every_library_metric_passes_good_data_and_fails_bad(tmp_path: Path, metric: str) -> None:
+    edit, check, good, bad, measured = EVERY_METRIC[metric]
+    suite = _suite(tmp_path, "billing_customers", edit)
+    results = {}
+    for name, columns in (("good", good), ("bad", bad)):
+        frame = _billing_frame(len(columns["town"]), **columns)
+        results[name] = _run(suite, frame, tmp_path / f"{name}.parquet", check)[check]
+    assert results["good"].passed and not results["bad"].passed
+    meta = _meta(results["bad"])
+    if metric == "rowCount":
+        assert meta["measured"] == measured
+    elif isinstance(measured, float):
+        assert meta["failing_percent"] == measured
+    else:
+        assert meta["failing_count"] == measured
+
+
 # --- sql and custom rules ----------------------------------------------------------------------
 
 

@@ -298,6 +298,11 @@ def test_assets_built_from_a_contract_show_it_in_their_definition_metadata(
             {"property": "frequency", "value": 1, "unit": "d"},
             {"property": "latency", "value": 4, "unit": "h"},
         ]),
+        "documented_rules": dg.MetadataValue.md(
+            "- **table**: Records are one customer only when the evidence says they are the "
+            "same person or organisation; members of one household, namesakes and a father and "
+            "son stay apart."
+        ),
     }  # fmt: skip
     for stage in ("candidates", "scored", "clusters", "golden"):
         assert metadata[f"{stage}/customer"] == golden, stage
