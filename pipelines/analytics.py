@@ -23,7 +23,7 @@ from . import masking, versions
 from .assets import golden_contract, owners
 from .contracts import GoldenContract, Project
 from .publish import views
-from .warehouse import EXPORT, WarehouseResource, export_name, quoted, sql_literal
+from .warehouse import EXPORT, PRIVATE_DIR, WarehouseResource, export_name, quoted, sql_literal
 
 # Tables stand in the database's `main` schema: a reader who opens analytics.duckdb has it as
 # the catalog `analytics`, so `analytics.customer` names the table (a schema called analytics
@@ -31,7 +31,7 @@ from .warehouse import EXPORT, WarehouseResource, export_name, quoted, sql_liter
 SCHEMA = "main"
 CATALOG = "analytics"
 FOLDER = "analytics"  # export/analytics/
-PRIVATE, PRIVATE_DIR = 0o640, 0o750
+PRIVATE = 0o640
 PUBLIC, PUBLIC_DIR = 0o644, 0o755
 # tables without classified values (keys, IDs, rules), copied as they are: views over a copy
 # of their Parquet export (at a million entities 24M lineage rows; loading the 4M xref rows

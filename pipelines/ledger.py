@@ -172,6 +172,7 @@ def _park(warehouse: Path, frames: dict[str, pl.DataFrame]) -> None:
     batch = warehouse / PENDING / f"{stamp}-{os.getpid()}"
     tmp = batch.with_suffix(".tmp")  # renamed when whole: a half-written batch never counts
     tmp.mkdir(parents=True)
+    os.chmod(warehouse / PENDING, 0o750)  # quarantined rows quote source lines, like the ledger
     for name, frame in frames.items():
         if frame.height:
             frame.write_parquet(tmp / f"{name}.parquet")

@@ -38,6 +38,8 @@ def test_rows_wait_while_a_session_holds_the_ledger_and_join_at_the_next_append(
         assert not ledger.append(tmp_path, _run("second"), checks, None)
         # waiting, and read with the rest meanwhile
         assert len(list((tmp_path / ledger.PENDING).iterdir())) == 1
+        # quarantined rows quote source lines: private to the owner group, like the ledger
+        assert (tmp_path / ledger.PENDING).stat().st_mode & 0o777 == 0o750
         assert ledger.read(tmp_path, "audit.runs")["run_id"].to_list() == ["first", "second"]
         assert ledger.read(tmp_path, "audit.check_results")["run_id"].to_list() == ["second"]
     finally:
