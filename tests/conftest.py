@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import shutil
 from pathlib import Path
 
@@ -7,6 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.cli import main
 from pipelines.generator import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +48,29 @@ def cells(path: Path) -> set[str]:
             for row in con.sql(f'SELECT COLUMNS(*)::VARCHAR FROM "{schema}"."{table}"').fetchall():
                 found.update(v for v in row if v is not None)
         return found
+
+
+SAMPLE_KEY = "test-warehouse-key"  # MDM_SECRET while `sample_runs` stands
+
+
+@pytest.fixture(scope="session")
+def sample_runs(tmp_path_factory: pytest.TempPathFactory):
+    """The repository's project run twice into one warehouse (two kept versions) with
+    MDM_SECRET set to SAMPLE_KEY for the rest of the session, and what the second run printed.
+    Shared by the classification tests (which only read it) and the erasure tests (which
+    erase from it, and run it again)."""
+    warehouse = tmp_path_factory.mktemp("sample-warehouse")
+    before = os.environ.get("MDM_SECRET")
+    os.environ["MDM_SECRET"] = SAMPLE_KEY
+    printed = ""
+    for _ in range(2):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = main(["run", "--project", str(ROOT), "--warehouse", str(warehouse)])
+        printed = out.getvalue()
+        assert code == 0, printed
+    yield {"warehouse": warehouse, "printed": printed}
+    if before is None:
+        del os.environ["MDM_SECRET"]
+    else:
+        os.environ["MDM_SECRET"] = before
