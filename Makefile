@@ -34,12 +34,16 @@ run: $(STAMP)
 sample: $(STAMP)
 	$(BIN)/mdm generate --entities $(SAMPLE_ENTITIES) --seed $(SAMPLE_SEED) --out data/samples --data-only
 
+# Two workers, each taking whole test files (their module fixtures run once): a pipeline run
+# keeps about one core busy, so two at a time halve the suite's wall time on 2 cores.
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # Includes the big runs marked slow.
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q -m ""
+	$(PYTEST) -m ""
 
 lint: $(STAMP)
 	$(BIN)/ruff check matching pipelines tests benchmarks
