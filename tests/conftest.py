@@ -4,13 +4,16 @@ import contextlib
 import io
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+import yaml
 
 from pipelines.cli import main
+from pipelines.contracts import load_project
 from pipelines.generator import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,3 +77,35 @@ def sample_runs(tmp_path_factory: pytest.TempPathFactory):
         del os.environ["MDM_SECRET"]
     else:
         os.environ["MDM_SECRET"] = before
+
+
+def copy_project(target: Path, *, data: bool = False) -> Path:
+    """The repository's project (contracts, ownership, match settings) in `target`, with the
+    sample extracts the source contracts read when `data`."""
+    shutil.copytree(ROOT / "contracts", target / "contracts")
+    for name in ("ownership.yaml", "matching.yaml"):
+        shutil.copy(ROOT / name, target / name)
+    if data:
+        for contract in load_project(ROOT).sources:
+            to = target / contract.server.declared_path
+            to.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(contract.server.path, to)
+    return target
+
+
+def edit_contract(project: Path, name: str, edit: Callable[[dict], None]) -> Path:
+    """Rewrite the contract `name` of `project` through `edit(document)`."""
+    path = project / "contracts" / f"{name}.odcs.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), "utf-8")
+    return path
+
+
+def edit_text(project: Path, name: str, old: str, new: str) -> Path:
+    """Replace the one occurrence of `old` in the contract file `name` (text, comments kept)."""
+    path = project / "contracts" / name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} must occur once in {name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path

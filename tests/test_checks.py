@@ -8,7 +8,6 @@ sandboxed DuckDB (one number, compared like a metric; no file access; only SELEC
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -20,10 +19,9 @@ from typing import Any
 import dagster as dg
 import polars as pl
 import pytest
-import yaml
 
 import pipelines.checks as checks_module
-from conftest import ROOT
+from conftest import ROOT, copy_project, edit_contract
 from pipelines.assets import asset_teams, build_assets
 from pipelines.checks import (
     AssetSuite,
@@ -42,28 +40,6 @@ RAW_BILLING = dg.AssetKey(["raw", "billing_customers"])
 STAGED = dg.AssetKey(["staged", "customer"])
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _copy_project(target: Path, *, data: bool) -> Path:
-    """The repository's project (contracts, ownership, match settings) in `target`, with the
-    sample extracts the source contracts read when `data`."""
-    shutil.copytree(ROOT / "contracts", target / "contracts")
-    for name in ("ownership.yaml", "matching.yaml"):
-        shutil.copy(ROOT / name, target / name)
-    if data:
-        for contract in load_project(ROOT).sources:
-            to = target / contract.server.declared_path
-            to.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(contract.server.path, to)
-    return target
-
-
-def _edit_contract(project: Path, name: str, edit: Callable[[dict], None]) -> Path:
-    path = project / "contracts" / f"{name}.odcs.yaml"
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    edit(document)
-    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), "utf-8")
-    return path
 
 
 def _edit_rows(path: Path, edit: Callable[[list[list[str]]], None], sep: str = ",") -> None:
@@ -459,8 +435,8 @@ UNSUPPORTED = {
 @pytest.mark.parametrize("case", sorted(UNSUPPORTED))
 def test_a_rule_the_project_cannot_evaluate_fails_at_load(tmp_path: Path, case: str) -> None:
     edit, place, message = UNSUPPORTED[case]
-    project = _copy_project(tmp_path, data=False)
-    path = _edit_contract(project, "billing_customers", edit)
+    project = copy_project(tmp_path, data=False)
+    path = edit_contract(project, "billing_customers", edit)
     with pytest.raises(ContractError) as raised:
         build_definitions(project, str(tmp_path / "w"))
     problems = [p for p in raised.value.problems if p.place == place]
@@ -470,8 +446,8 @@ def test_a_rule_the_project_cannot_evaluate_fails_at_load(tmp_path: Path, case: 
 
 
 def test_text_rules_are_documentation_and_make_no_check(tmp_path: Path) -> None:
-    project = _copy_project(tmp_path, data=False)
-    _edit_contract(project, "billing_customers",
+    project = copy_project(tmp_path, data=False)
+    edit_contract(project, "billing_customers",
                    _quality(3, {"type": "text", "description": "Streets are real."}))  # fmt: skip
     suites = {s.asset_key: s for s in asset_suites(load_project(project))}
     assert {r.name for r in suites[RAW_BILLING].rules} == set(REPO_CHECKS["raw/billing_customers"])
@@ -539,14 +515,14 @@ def test_percent_thresholds_decide_on_the_share_of_rows(
 
 def test_a_declared_key_tolerance_replaces_the_implicit_rule(tmp_path: Path) -> None:
     """DESIGN: a contract may declare the share of null keys above which the run stops."""
-    project = _copy_project(tmp_path / "project", data=False)
+    project = copy_project(tmp_path / "project", data=False)
 
     def tolerate(document: dict) -> None:
         key = document["schema"][0]["properties"][0]
         key["quality"][0] = {"metric": "nullValues", "mustBeLessThan": 1, "unit": "percent",
                              "severity": "error"}  # fmt: skip
 
-    _edit_contract(project, "billing_customers", tolerate)
+    edit_contract(project, "billing_customers", tolerate)
     suite = next(s for s in asset_suites(load_project(project)) if s.asset_key == RAW_BILLING)
     assert "cust_no_not_null" not in {r.name for r in suite.rules}
     keys = [f"{10_000_000 + i}" for i in range(200)]
@@ -571,7 +547,7 @@ def test_great_expectations_prints_no_progress_bars_or_logs(
 
 
 def test_text_columns_are_checked_against_their_logical_type(tmp_path: Path) -> None:
-    project = _copy_project(tmp_path / "project", data=False)
+    project = copy_project(tmp_path / "project", data=False)
 
     def typed(document: dict) -> None:
         props = document["schema"][0]["properties"]
@@ -580,7 +556,7 @@ def test_text_columns_are_checked_against_their_logical_type(tmp_path: Path) -> 
         props[12] = {"name": "updated_at", "logicalType": "date", "required": True,
                      "logicalTypeOptions": {"format": "dd/MM/yyyy"}}  # fmt: skip
 
-    _edit_contract(project, "billing_customers", typed)
+    edit_contract(project, "billing_customers", typed)
     suite = next(s for s in asset_suites(load_project(project)) if s.asset_key == RAW_BILLING)
     frame = _billing_frame(
         4,
@@ -635,7 +611,7 @@ def test_every_check_passes_on_the_committed_sample(sample_run: tuple[Path, Any]
 
 
 def test_a_planted_duplicate_key_fails_the_blocking_check(tmp_path: Path) -> None:
-    project_dir = _copy_project(tmp_path / "project", data=True)
+    project_dir = copy_project(tmp_path / "project", data=True)
     billing = project_dir / "data/samples/billing/customers.csv"
     planted: dict[str, str] = {}
 
@@ -671,7 +647,7 @@ def test_a_planted_duplicate_key_fails_the_blocking_check(tmp_path: Path) -> Non
 
 
 def test_a_failed_warning_is_reported_and_does_not_block(tmp_path: Path) -> None:
-    project_dir = _copy_project(tmp_path / "project", data=True)
+    project_dir = copy_project(tmp_path / "project", data=True)
     billing = project_dir / "data/samples/billing/customers.csv"
     planted: dict[str, str] = {}
 
@@ -718,7 +694,7 @@ def test_golden_schema_check_finds_missing_columns_and_wrong_types(
 
 
 def test_library_metrics_count_failing_rows_and_name_their_keys(tmp_path: Path) -> None:
-    project = _copy_project(tmp_path / "project", data=False)
+    project = copy_project(tmp_path / "project", data=False)
 
     def rules(document: dict) -> None:
         schema = document["schema"][0]
@@ -741,7 +717,7 @@ def test_library_metrics_count_failing_rows_and_name_their_keys(tmp_path: Path) 
         ]
         props[2]["logicalTypeOptions"] = {"maxLength": 12}  # name
 
-    _edit_contract(project, "billing_customers", rules)  # fmt: skip
+    edit_contract(project, "billing_customers", rules)  # fmt: skip
     suite = next(s for s in asset_suites(load_project(project)) if s.asset_key == RAW_BILLING)
     frame = _billing_frame(
         5,
@@ -834,9 +810,9 @@ def test_every_library_metric_passes_good_data_and_fails_bad(tmp_path: Path, met
 
 def _suite(tmp_path: Path, contract: str, *edits: Callable[[dict], None]) -> AssetSuite:
     """The suite of one repository contract after `edits`, without data or a pipeline run."""
-    project = _copy_project(tmp_path / "project", data=False)
+    project = copy_project(tmp_path / "project", data=False)
     for edit in edits:
-        _edit_contract(project, contract, edit)
+        edit_contract(project, contract, edit)
     return next(s for s in asset_suites(load_project(project)) if s.contract.name == contract)
 
 
@@ -1017,8 +993,8 @@ def test_only_a_single_select_statement_loads(tmp_path: Path) -> None:
         "SET enable_external_access = true": "SET",
         "PRAGMA version": "PRAGMA",
     }
-    project = _copy_project(tmp_path / "project", data=False)
-    path = _edit_contract(project, "billing_customers",
+    project = copy_project(tmp_path / "project", data=False)
+    path = edit_contract(project, "billing_customers",
                           _schema_quality(*(_sql(q) for q in statements)))  # fmt: skip
     with pytest.raises(ContractError) as raised:
         asset_suites(load_project(project))
@@ -1098,7 +1074,7 @@ def test_great_expectations_is_imported_to_load_a_contract_only_for_a_custom_rul
     tmp_path: Path,
 ) -> None:
     """Loading the definitions stays quick (the import costs ~5 s) unless a rule needs it."""
-    project = _copy_project(tmp_path / "project", data=False)
+    project = copy_project(tmp_path / "project", data=False)
     code = (
         "import sys; from pipelines.checks import asset_suites; "
         "from pipelines.contracts import load_project; "
@@ -1111,6 +1087,6 @@ def test_great_expectations_is_imported_to_load_a_contract_only_for_a_custom_rul
         return run.stdout.strip()
 
     assert imported() == "False"
-    _edit_contract(project, "billing_customers",
+    edit_contract(project, "billing_customers",
                    _quality(5, _gx("expect_column_values_to_not_be_null")))  # fmt: skip
     assert imported() == "True"

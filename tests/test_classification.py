@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import os
 import re
-import shutil
 import stat
 from datetime import date
 from pathlib import Path
@@ -17,9 +16,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-import yaml
 
-from conftest import ROOT, SAMPLE_KEY, cells
+from conftest import ROOT, SAMPLE_KEY, cells, copy_project, edit_contract
 from pipelines import masking
 from pipelines.contracts import ContractError, load_project
 
@@ -70,17 +68,6 @@ def test_the_warehouse_key_is_made_once_private_or_read_from_the_environment(
     assert masking.warehouse_key(tmp_path) == b"from-the-environment"
 
 
-def _project_with(tmp_path: Path, contract: str, edit) -> Path:
-    shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
-    for item in ("ownership.yaml", "matching.yaml"):
-        shutil.copy(ROOT / item, tmp_path / item)
-    path = tmp_path / "contracts" / f"{contract}.odcs.yaml"
-    document = yaml.safe_load(path.read_text())
-    edit(document)
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return tmp_path
-
-
 def _masking_value(document: dict) -> dict:
     return next(p for p in document["customProperties"] if p["property"] == "mdm.masking")
 
@@ -123,7 +110,8 @@ def _on_a_source(document: dict) -> None:
 def test_a_masking_declaration_the_project_cannot_apply_fails_at_load(
     tmp_path: Path, contract: str, edit, place: str, message: str
 ) -> None:
-    project = _project_with(tmp_path, contract, edit)
+    project = copy_project(tmp_path)
+    edit_contract(project, contract, edit)
     with pytest.raises(ContractError) as raised:
         load_project(project)
     text = str(raised.value)

@@ -16,7 +16,7 @@ import yaml
 from jsonschema import Draft201909Validator
 from open_data_contract_standard.model import OpenDataContractStandard
 
-from conftest import ROOT
+from conftest import ROOT, edit_text
 from pipelines.contracts import (
     ContractError,
     GoldenContract,
@@ -220,14 +220,6 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _edit(project: Path, name: str, old: str, new: str) -> Path:
-    path = project / "contracts" / name
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} must occur once in {name}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
-
-
 def _problems(project: Path) -> list[str]:
     with pytest.raises(ContractError) as caught:
         load_project(project)
@@ -235,7 +227,7 @@ def _problems(project: Path) -> list[str]:
 
 
 def test_misspelt_nested_field_is_caught_by_the_schema(project: Path) -> None:
-    path = _edit(
+    path = edit_text(
         project,
         "erp_partners.odcs.yaml",
         "      - name: CITY1\n        logicalType: string",
@@ -258,7 +250,7 @@ def test_an_operator_on_a_custom_rule_is_not_allowed_and_not_suggested_back(
         "        description: An empty extract is a failed export, not a company without"
         " customers.\n"
     )
-    path = _edit(
+    path = edit_text(
         project,
         "billing_customers.odcs.yaml",
         rule,
@@ -273,7 +265,7 @@ def test_an_operator_on_a_custom_rule_is_not_allowed_and_not_suggested_back(
 
 
 def test_a_field_odcs_has_elsewhere_is_not_suggested_back(project: Path) -> None:
-    path = _edit(project, "golden_customer.odcs.yaml", "status: active\n",
+    path = edit_text(project, "golden_customer.odcs.yaml", "status: active\n",
                  "status: active\nlogicalType: string\n")  # fmt: skip
     assert _problems(project) == [
         f"{path}: logicalType: is an ODCS field, but not one allowed here"
@@ -281,7 +273,7 @@ def test_a_field_odcs_has_elsewhere_is_not_suggested_back(project: Path) -> None
 
 
 def test_wrong_logical_type_value_names_the_place(project: Path) -> None:
-    path = _edit(
+    path = edit_text(
         project,
         "billing_customers.odcs.yaml",
         "      - name: town\n        logicalType: string",
@@ -292,7 +284,7 @@ def test_wrong_logical_type_value_names_the_place(project: Path) -> None:
 
 
 def test_unknown_team_names_contract_and_team(project: Path) -> None:
-    path = _edit(project, "crm_contacts.odcs.yaml", "  name: crm\n", "  name: sales\n")
+    path = edit_text(project, "crm_contacts.odcs.yaml", "  name: crm\n", "  name: sales\n")
     assert _problems(project) == [
         f"{path}: team.name: contract 'crm_contacts' names team 'sales', which"
         f" {project / 'ownership.yaml'} does not define; the known teams are"
@@ -301,14 +293,14 @@ def test_unknown_team_names_contract_and_team(project: Path) -> None:
 
 
 def test_missing_team_is_an_error_not_a_default_owner(project: Path) -> None:
-    path = _edit(project, "golden_customer.odcs.yaml", "team:\n  name: mdm\n", "team:\n")
+    path = edit_text(project, "golden_customer.odcs.yaml", "team:\n  name: mdm\n", "team:\n")
     assert _problems(project) == [
         f"{path}: team.name: is required: the team of ownership.yaml",
     ]
 
 
 def test_mapping_column_absent_from_the_schema_is_an_error(project: Path) -> None:
-    path = _edit(project, "erp_partners.odcs.yaml", "{column: CITY1}", "{column: CITY}")
+    path = edit_text(project, "erp_partners.odcs.yaml", "{column: CITY1}", "{column: CITY}")
     assert _problems(project) == [
         f"{path}: customProperties[1].value.fields.city.column: column 'CITY' is not a"
         " property of the contract's schema (did you mean 'CITY1'?)"
@@ -316,7 +308,9 @@ def test_mapping_column_absent_from_the_schema_is_an_error(project: Path) -> Non
 
 
 def test_mapping_condition_column_absent_from_the_schema_is_an_error(project: Path) -> None:
-    path = _edit(project, "billing_customers.odcs.yaml", "when: {cust_type: B}", "when: {type: B}")
+    path = edit_text(
+        project, "billing_customers.odcs.yaml", "when: {cust_type: B}", "when: {type: B}"
+    )
     (problem,) = _problems(project)
     assert problem.startswith(
         f"{path}: customProperties[1].value.fields.organization_name.when.type: column 'type'"
@@ -324,7 +318,9 @@ def test_mapping_condition_column_absent_from_the_schema_is_an_error(project: Pa
 
 
 def test_unknown_canonical_field_is_an_error(project: Path) -> None:
-    path = _edit(project, "crm_contacts.odcs.yaml", "        city: {column", "        cty: {column")
+    path = edit_text(
+        project, "crm_contacts.odcs.yaml", "        city: {column", "        cty: {column"
+    )
     (problem,) = _problems(project)
     assert problem.startswith(
         f"{path}: customProperties[1].value.fields.cty: 'cty' is not a field of the canonical"
@@ -333,7 +329,7 @@ def test_unknown_canonical_field_is_an_error(project: Path) -> None:
 
 
 def test_key_that_is_not_a_primary_key_is_an_error(project: Path) -> None:
-    path = _edit(
+    path = edit_text(
         project,
         "billing_customers.odcs.yaml",
         "        primaryKey: true\n        primaryKeyPosition: 1\n        required: true\n",
@@ -348,7 +344,9 @@ def test_key_that_is_not_a_primary_key_is_an_error(project: Path) -> None:
 
 
 def test_unquoted_code_in_a_mapping_gets_a_hint(project: Path) -> None:
-    path = _edit(project, "erp_partners.odcs.yaml", 'when: {BU_TYPE: "2"}', "when: {BU_TYPE: 2}")
+    path = edit_text(
+        project, "erp_partners.odcs.yaml", 'when: {BU_TYPE: "2"}', "when: {BU_TYPE: 2}"
+    )
     assert _problems(project) == [
         f"{path}: customProperties[1].value.fields.organization_name.when.BU_TYPE:"
         " Input should be a valid string (quote it in YAML: '2')"
@@ -356,7 +354,9 @@ def test_unquoted_code_in_a_mapping_gets_a_hint(project: Path) -> None:
 
 
 def test_misspelt_mdm_property_is_not_silently_ignored(project: Path) -> None:
-    path = _edit(project, "crm_contacts.odcs.yaml", "property: mdm.mapping", "property: mdm.maping")
+    path = edit_text(
+        project, "crm_contacts.odcs.yaml", "property: mdm.mapping", "property: mdm.maping"
+    )
     assert _problems(project) == [
         f"{path}: customProperties[1].property: 'mdm.maping' is not an mdm property"
         " (did you mean 'mdm.mapping'?); the mdm properties are mdm.role, mdm.mapping,"
@@ -366,8 +366,8 @@ def test_misspelt_mdm_property_is_not_silently_ignored(project: Path) -> None:
 
 
 def test_every_broken_contract_is_reported_at_once(project: Path) -> None:
-    crm = _edit(project, "crm_contacts.odcs.yaml", "  name: crm\n", "  name: sales\n")
-    erp = _edit(project, "erp_partners.odcs.yaml", "format: csv", "format: xlsx")
+    crm = edit_text(project, "crm_contacts.odcs.yaml", "  name: crm\n", "  name: sales\n")
+    erp = edit_text(project, "erp_partners.odcs.yaml", "format: csv", "format: xlsx")
     assert _problems(project) == [
         f"{crm}: team.name: contract 'crm_contacts' names team 'sales', which"
         f" {project / 'ownership.yaml'} does not define; the known teams are"

@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, edit_text
 from pipelines import contracts as contracts_module
 from pipelines.cli import main
 from pipelines.contracts import contract_files
@@ -41,14 +41,6 @@ def project(tmp_path: Path) -> Path:
     for name in ("ownership.yaml", "matching.yaml"):
         shutil.copy(ROOT / name, tmp_path / name)
     return tmp_path
-
-
-def _edit(project: Path, name: str, old: str, new: str) -> Path:
-    path = project / "contracts" / name
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} must occur once in {name}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
 
 
 def _lint(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
@@ -131,7 +123,7 @@ def test_a_bad_contract_is_one_clear_line_naming_file_and_place(
     project: Path, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
     name, old, new, problem = BAD_CONTRACTS[case]
-    path = _edit(project, name, old, new)
+    path = edit_text(project, name, old, new)
     code, lines = _lint(capsys, "--project", str(project))
     at = NAMES.index(name)
     expected = _ok(project)
@@ -145,11 +137,15 @@ def test_every_problem_of_every_file_is_reported_in_one_go(
 ) -> None:
     """A broken file hides nothing of another, nor does a broken ownership.yaml: the contracts
     are still checked against the teams it names."""
-    billing = _edit(project, "billing_customers.odcs.yaml", "  name: billing\n", "  name: bill\n")
-    _edit(project, "billing_customers.odcs.yaml", "version: 1.0.0\n", "version: 1\n")
-    crm = _edit(project, "crm_contacts.odcs.yaml", "  name: crm\n", "  name: crm: sales\n")
-    accounts = _edit(project, "crm_accounts.odcs.yaml", "id: crm-accounts\n", "id: crm-contacts\n")
-    golden = _edit(project, "golden_customer.odcs.yaml", ROW_COUNT_RULE,
+    billing = edit_text(
+        project, "billing_customers.odcs.yaml", "  name: billing\n", "  name: bill\n"
+    )
+    edit_text(project, "billing_customers.odcs.yaml", "version: 1.0.0\n", "version: 1\n")
+    crm = edit_text(project, "crm_contacts.odcs.yaml", "  name: crm\n", "  name: crm: sales\n")
+    accounts = edit_text(
+        project, "crm_accounts.odcs.yaml", "id: crm-accounts\n", "id: crm-contacts\n"
+    )
+    golden = edit_text(project, "golden_customer.odcs.yaml", ROW_COUNT_RULE,
                    ROW_COUNT_RULE + "      - metric: rowCount\n        mustBe: many\n")  # fmt: skip
     ownership = project / "ownership.yaml"
     text = ownership.read_text(encoding="utf-8")
@@ -181,8 +177,8 @@ def test_every_problem_of_every_file_is_reported_in_one_go(
     assert code == 1
 
     # with the YAML fixed, the team (unknown to ownership.yaml) and the duplicate id show
-    _edit(project, "billing_customers.odcs.yaml", "version: 1\n", "version: 1.0.0\n")
-    _edit(project, "crm_contacts.odcs.yaml", "  name: crm: sales\n", "  name: crm\n")
+    edit_text(project, "billing_customers.odcs.yaml", "version: 1\n", "version: 1.0.0\n")
+    edit_text(project, "crm_contacts.odcs.yaml", "  name: crm: sales\n", "  name: crm\n")
     code, lines = _lint(capsys, "--project", str(project))
     contacts = project / "contracts" / "crm_contacts.odcs.yaml"
     assert [line for line in lines if not line.endswith(": OK")] == [
@@ -259,7 +255,7 @@ def test_linting_imports_great_expectations_only_for_a_custom_rule(project: Path
         return run.stdout.splitlines()[-1]
 
     assert lint() == "0 False"
-    _edit(project, "billing_customers.odcs.yaml", BILLING_ROW_COUNT_RULE,
+    edit_text(project, "billing_customers.odcs.yaml", BILLING_ROW_COUNT_RULE,
           BILLING_ROW_COUNT_RULE + "      - type: custom\n        engine: great-expectations\n"
           "        implementation: {type: expect_column_values_to_not_be_null, "
           "kwargs: {column: email}}\n")  # fmt: skip
@@ -332,7 +328,7 @@ def test_a_staged_contract_without_the_record_columns_is_a_problem(
 ) -> None:
     """Staging writes source_system and source_key on every record; a staged contract without
     them is a load-time problem, not a crash when the checks are built."""
-    path = _edit(project, "staged_customer.odcs.yaml",
+    path = edit_text(project, "staged_customer.odcs.yaml",
                  "      - name: source_key\n        logicalType: string\n        required: true\n",
                  "")  # fmt: skip
     code, lines = _lint(capsys, "--project", str(project))

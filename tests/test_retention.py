@@ -11,7 +11,6 @@ load-time `ContractError` naming the file and the place.
 from __future__ import annotations
 
 import csv
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ import polars as pl
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, copy_project, edit_contract
 from pipelines.assets import build_assets
 from pipelines.contracts import ContractError, SourceContract, load_contract, load_project
 from pipelines.ingest import land
@@ -39,22 +38,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 # --- the project ------------------------------------------------------------------------------
-
-
-def _project(target: Path) -> Path:
-    """The repository's contracts, ownership and match settings in `target` (no extracts)."""
-    shutil.copytree(ROOT / "contracts", target / "contracts")
-    for name in ("ownership.yaml", "matching.yaml"):
-        shutil.copy(ROOT / name, target / name)
-    return target
-
-
-def _edit_contract(project: Path, name: str, edit: Callable[[dict], None]) -> Path:
-    path = project / "contracts" / f"{name}.odcs.yaml"
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    edit(document)
-    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), "utf-8")
-    return path
 
 
 def _retained(
@@ -118,8 +101,8 @@ def _kept(records: pl.DataFrame, file: str) -> list[int]:
 
 
 def test_rows_dated_before_the_cutoff_are_dropped_and_the_rest_counted(tmp_path: Path) -> None:
-    project = _project(tmp_path)
-    _edit_contract(project, "crm_contacts", _retained(
+    project = copy_project(tmp_path)
+    edit_contract(project, "crm_contacts", _retained(
         LAST_MODIFIED, "timestamp", value=10, unit="years", element="contacts.LastModifiedDate",
     ))  # fmt: skip
     dates = [
@@ -158,8 +141,8 @@ def test_rows_dated_before_the_cutoff_are_dropped_and_the_rest_counted(tmp_path:
 
 def test_a_month_is_a_calendar_month(tmp_path: Path) -> None:
     """A month before 31 March is 28 February, not 30 days before (1 March)."""
-    project = _project(tmp_path)
-    _edit_contract(project, "crm_contacts", _retained(
+    project = copy_project(tmp_path)
+    edit_contract(project, "crm_contacts", _retained(
         LAST_MODIFIED, "timestamp", value=1, unit="m", element="LastModifiedDate",
     ))  # fmt: skip
     dates = ["2026-02-28T09:59:59Z", "2026-02-28T10:00:00Z", "2026-03-01T00:00:00Z"]
@@ -188,9 +171,9 @@ def test_a_month_is_a_calendar_month(tmp_path: Path) -> None:
 def test_a_date_column_is_read_in_its_declared_format_and_compared_by_day(
     tmp_path: Path, now: datetime, unit: str, cutoff: str, dropped: str, kept: list[str]
 ) -> None:
-    project = _project(tmp_path)
+    project = copy_project(tmp_path)
     amount = 7 if unit == "days" else 1
-    _edit_contract(project, "billing_customers", _retained(
+    edit_contract(project, "billing_customers", _retained(
         UPDATED_AT, "date", {"format": "dd/MM/yyyy"}, value=amount, unit=unit,
         element="updated_at",
     ))  # fmt: skip
@@ -204,9 +187,9 @@ def test_a_date_column_is_read_in_its_declared_format_and_compared_by_day(
 
 
 def test_a_timestamp_without_an_offset_is_read_in_its_declared_zone(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = copy_project(tmp_path)
     options = {"format": "dd/MM/yyyy HH:mm", "defaultTimezone": "Europe/London"}
-    _edit_contract(project, "billing_customers", _retained(
+    edit_contract(project, "billing_customers", _retained(
         UPDATED_AT, "timestamp", options, value=30, unit="d", element="customers.updated_at",
     ))  # fmt: skip
     # the cutoff is 1 July 12:00 UTC, 13:00 in London (summer time)
@@ -219,7 +202,7 @@ def test_a_timestamp_without_an_offset_is_read_in_its_declared_zone(tmp_path: Pa
 
 
 def test_a_typed_parquet_column_is_read_as_typed(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = copy_project(tmp_path)
 
     def parquet(document: dict) -> None:
         _retained(LAST_MODIFIED, "timestamp", value=2, unit="days", element="LastModifiedDate")(
@@ -229,7 +212,7 @@ def test_a_typed_parquet_column_is_read_as_typed(tmp_path: Path) -> None:
         server.update(path="data/contacts.parquet", format="parquet")
         server.pop("customProperties")  # the csv delimiter
 
-    _edit_contract(project, "crm_contacts", parquet)
+    edit_contract(project, "crm_contacts", parquet)
     _write_rows(project, CONTACTS, "LastModifiedDate", [None] * 4)
     frame = pl.read_csv(project / CONTACTS, infer_schema=False).with_columns(
         LastModifiedDate=pl.Series(
@@ -252,16 +235,16 @@ def test_a_typed_parquet_column_is_read_as_typed(tmp_path: Path) -> None:
 
 
 def test_a_source_without_retention_lands_every_row(tmp_path: Path) -> None:
-    project = _project(tmp_path)
-    _edit_contract(project, "crm_contacts", lambda d: d.pop("slaProperties", None))
+    project = copy_project(tmp_path)
+    edit_contract(project, "crm_contacts", lambda d: d.pop("slaProperties", None))
     _write_rows(project, CONTACTS, "LastModifiedDate", ["1990-01-01T00:00:00.000Z"] * 3)
     landed = land(_source(project, "crm_contacts"))
     assert landed.records.height == 3 and landed.expired is None
 
 
 def test_the_raw_asset_reports_what_its_retention_period_dropped(tmp_path: Path) -> None:
-    project = _project(tmp_path / "project")
-    _edit_contract(project, "crm_contacts", _retained(
+    project = copy_project(tmp_path / "project")
+    edit_contract(project, "crm_contacts", _retained(
         LAST_MODIFIED, "timestamp", value=10, unit="y", element="LastModifiedDate",
     ))  # fmt: skip
     now = datetime.now(UTC)
@@ -376,8 +359,8 @@ def _bad_format(document: dict) -> None:
 def test_a_bad_retention_declaration_is_one_error_naming_file_and_place(
     tmp_path: Path, edit: Callable[[dict], None], place: str, message: str
 ) -> None:
-    project = _project(tmp_path)
-    path = _edit_contract(project, "crm_contacts", edit)
+    project = copy_project(tmp_path)
+    path = edit_contract(project, "crm_contacts", edit)
     ownership = load_ownership(project / "ownership.yaml")
     with pytest.raises(ContractError) as caught:
         load_contract(path, ownership, project)
@@ -389,14 +372,14 @@ def test_a_bad_retention_declaration_is_one_error_naming_file_and_place(
 
 
 def test_retention_is_for_source_contracts_only(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = copy_project(tmp_path)
 
     def edit(document: dict) -> None:
         document.setdefault("slaProperties", []).append(
             {"property": "retention", "value": 10, "unit": "y", "element": "valid_from"}
         )
 
-    path = _edit_contract(project, "golden_customer", edit)
+    path = edit_contract(project, "golden_customer", edit)
     index = len(yaml.safe_load(path.read_text(encoding="utf-8"))["slaProperties"]) - 1
     with pytest.raises(ContractError) as caught:
         load_contract(path, load_ownership(project / "ownership.yaml"), project)
