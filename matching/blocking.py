@@ -122,6 +122,18 @@ def _union(found: list[pl.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
     return code[starts], np.bitwise_or.reduceat(bits, starts) if len(starts) else bits
 
 
+def _over_budget(rules: list[BlockingRule], per_rule: list[int], pair_budget: int) -> str:
+    """Why blocking stops: the estimate, and the rule(s) making most of it, by name."""
+    total = sum(per_rule)
+    ranked = sorted(zip(per_rule, (r.name for r in rules), strict=True), reverse=True)
+    # the rules that make the bulk: the biggest, and any other making a tenth or more
+    worst = [(n, name) for i, (n, name) in enumerate(ranked) if i == 0 or n * 10 >= total]
+    blame = "; ".join(f"rule {name!r} alone makes {n:,} ({n / total:.0%})" for n, name in worst)
+    return (f"blocking would make about {total:,} candidate pairs, over the budget of "
+            f"{pair_budget:,} (pair_budget): {blame}: its key is too coarse, or its blocks "
+            "too large (max_block)")  # fmt: skip
+
+
 def block(
     records: pl.DataFrame,
     rules: list[BlockingRule],
@@ -133,12 +145,9 @@ def block(
     found by sorting each rule's key hashes and their pairs enumerated with array arithmetic;
     the pair count is known from the block sizes before any pair is made."""
     blocks = _blocks(records, rules)
-    estimate = sum(b.pair_count(r.cap(max_block)) for r, b in zip(rules, blocks, strict=True))
-    if estimate > pair_budget:
-        raise PairBudgetExceeded(
-            f"blocking would make about {estimate:,} candidate pairs, over the budget of "
-            f"{pair_budget:,}: a blocking key is too coarse"
-        )
+    per_rule = [b.pair_count(r.cap(max_block)) for r, b in zip(rules, blocks, strict=True)]
+    if sum(per_rule) > pair_budget:
+        raise PairBudgetExceeded(_over_budget(rules, per_rule, pair_budget))
     found, report = [], []
     for i, (rule, rule_blocks) in enumerate(zip(rules, blocks, strict=True)):
         codes = rule_blocks.pairs(rule.cap(max_block))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import numpy as np
 import polars as pl
@@ -10,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from matching.blocking import BlockingRule, PairBudgetExceeded, block, estimate_pairs
 from matching.cluster import components, guarded_components
 from matching.compare import compare
@@ -560,3 +563,37 @@ def test_scoring_in_chunks_scores_every_pair_as_in_one() -> None:
     assert all(c.schema == scoring.schema for c in chunks)
     assert_frame_equal(pl.concat(chunks), whole)
     assert scoring.models.keys() == models.keys()
+
+
+_CONSTANT_KEY = """
+import resource, sys, time
+import polars as pl
+from matching.blocking import BlockingRule, PairBudgetExceeded, block
+n = 1_000_000
+records = pl.DataFrame({"m_email": [f"p{i}@example.com" for i in range(n)], "m_country": "GB"})
+rules = [BlockingRule("email", (pl.col("m_email"),)),
+         BlockingRule("country", (pl.col("m_country"),))]
+started = time.perf_counter()
+try:
+    block(records, rules, max_block=2 * n, pair_budget=50_000_000)
+except PairBudgetExceeded as exc:
+    print(exc)
+print(round(time.perf_counter() - started, 3))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)  # MB
+"""
+
+
+def test_a_constant_blocking_key_over_a_million_records_is_refused_before_any_pair() -> None:
+    """With a block cap that lets every block through, a key every record shares would make
+    half a trillion pairs: the estimate from block sizes refuses it in about a second, naming
+    the rule, and the process never holds more than its records and their key hashes."""
+    run = subprocess.run([sys.executable, "-c", _CONSTANT_KEY], cwd=ROOT, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    message, seconds, peak_mb = run.stdout.strip().splitlines()
+    assert message == (
+        "blocking would make about 499,999,500,000 candidate pairs, over the budget of "
+        "50,000,000 (pair_budget): rule 'country' alone makes 499,999,500,000 (100%): its key "
+        "is too coarse, or its blocks too large (max_block)"
+    )
+    assert float(seconds) < 5
+    assert int(peak_mb) < 800  # 1M records and their keys; the pairs would take 8 TB
