@@ -59,9 +59,10 @@ lock: | $(UV)
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache warehouse
 
-# The Dagster UI over this project (DAGSTER_HOME inside the warehouse folder, telemetry off).
+# The Dagster UI over this project (DAGSTER_HOME inside the warehouse folder, telemetry off,
+# freshness policies evaluated).
 ui: $(STAMP)
 	mkdir -p warehouse/.dagster
-	printf 'telemetry:\n  enabled: false\n' > warehouse/.dagster/dagster.yaml
+	printf 'telemetry:\n  enabled: false\nfreshness:\n  enabled: true\n' > warehouse/.dagster/dagster.yaml
 	MDM_WAREHOUSE=$(CURDIR)/warehouse DAGSTER_HOME=$(CURDIR)/warehouse/.dagster \
 		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1

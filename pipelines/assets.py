@@ -146,6 +146,18 @@ def contract_metadata(project: Project, contract: Contract) -> dict[str, Any]:
     }
 
 
+def freshness_policy(contract) -> dg.FreshnessPolicy | None:
+    """The golden contract's SLA as Dagster's freshness policy: late (warn) once a `frequency`
+    has passed since the asset was last materialized, failing once `latency` more has."""
+    if contract.frequency is None:
+        return None
+    if contract.latency is None:
+        return dg.FreshnessPolicy.time_window(fail_window=contract.frequency)
+    return dg.FreshnessPolicy.time_window(
+        fail_window=contract.frequency + contract.latency, warn_window=contract.frequency
+    )
+
+
 def text_rules(contract: Contract) -> str:
     """The contract's `type: text` quality rules as a markdown list (where: what)."""
     rules = [("table", q) for q in contract.quality]
@@ -448,6 +460,7 @@ def _entity_assets(
 
     @dg.asset(key=dg.AssetKey(["golden", entity]), deps=[clusters.key],
               kinds={"duckdb", "parquet"},
+              freshness_policy=freshness_policy(golden_contract(project, entity)),
               description=f"Golden {entity} records with cross-reference and lineage, not yet "
               "published: its checks run on this version first.",
               **common)  # fmt: skip

@@ -35,6 +35,7 @@ import json
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -217,6 +218,9 @@ class GoldenContract(_ContractBase):
     entity: Entity
     # classification -> how its columns are masked for broad access (`pipelines.masking`)
     masks: Mapping[str, masking.Mask] = field(default_factory=dict)
+    # slaProperties: published at least this often, a source change in it within latency
+    frequency: timedelta | None = None
+    latency: timedelta | None = None
     role: Literal["golden"] = field(default="golden", init=False)
 
     @property
@@ -951,9 +955,40 @@ def _interpret(
             raise ContractError(problems)
         return StagedContract(**common, table=table, entity=entity)
     masks = _masks(custom, properties, fail)
+    freshness = _freshness(document, fail)
     if problems:
         raise ContractError(problems)
-    return GoldenContract(**common, table=table, entity=entity, masks=masks)
+    return GoldenContract(**common, table=table, entity=entity, masks=masks, **freshness)
+
+
+# units of a golden contract's frequency and latency (ODCS: d, day, days, ...)
+_DURATION_UNITS = {
+    **dict.fromkeys(("min", "minute", "minutes"), timedelta(minutes=1)),
+    **dict.fromkeys(("h", "hr", "hour", "hours"), timedelta(hours=1)),
+    **dict.fromkeys(("d", "day", "days"), timedelta(days=1)),
+    **dict.fromkeys(("w", "week", "weeks"), timedelta(weeks=1)),
+}
+
+
+def _freshness(document: Mapping[str, Any], fail: Callable[[str, str], None]) -> dict:
+    """A golden contract's `frequency` (how often it is published) and `latency` (how long a
+    source change may take to reach it) from its slaProperties, as timedeltas."""
+    found: dict[str, timedelta] = {}
+    for i, item in enumerate(document.get("slaProperties") or ()):
+        name = item.get("property")
+        if name not in ("frequency", "latency"):
+            continue
+        value, unit = item.get("value"), str(item.get("unit", "")).lower()
+        if name in found:
+            fail(f"slaProperties[{i}].property", f"{name} is declared twice")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            fail(f"slaProperties[{i}].value", f"{name} needs a positive number, not {value!r}")
+        elif unit not in _DURATION_UNITS:
+            fail(f"slaProperties[{i}].unit", f"{name} needs a unit of min, h, d or w, "
+                                             f"not {item.get('unit')!r}")  # fmt: skip
+        else:
+            found[name] = value * _DURATION_UNITS[unit]
+    return found
 
 
 def _masks(

@@ -18,6 +18,8 @@ from .settings import load_settings
 from .warehouse import WarehouseResource
 
 JOB = "mdm"
+SCHEDULE = "mdm_daily"
+DAILY_AT = "0 2 * * *"  # 02:00 UTC: the golden contracts promise a publish a day (slaProperties)
 
 
 def build_definitions(
@@ -48,10 +50,16 @@ def build_definitions(
         description="Land, standardise, match and publish every entity of the project.",
     )
     path = warehouse if warehouse is not None else dg.EnvVar("MDM_WAREHOUSE")
+    daily = dg.ScheduleDefinition(
+        name=SCHEDULE, job=job, cron_schedule=DAILY_AT, execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.STOPPED,  # a deployment turns it on
+        description="Runs the whole job once a day (off until turned on in the UI).",
+    )  # fmt: skip
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
         jobs=[job],
+        schedules=[daily],
         resources={
             "warehouse": WarehouseResource(
                 path=path, keep_versions=versions.KEEP if keep_versions is None else keep_versions
@@ -67,5 +75,6 @@ def instance_for(warehouse: Path) -> dg.DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        # freshness policies (the golden contracts' SLA) are evaluated only when enabled
+        config.write_text("telemetry:\n  enabled: false\nfreshness:\n  enabled: true\n")
     return dg.DagsterInstance.from_config(str(home))
