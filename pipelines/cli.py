@@ -85,11 +85,13 @@ def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
     """Run the job and record it in the ledger: (the Dagster result, its outcome)."""
     from datetime import UTC, datetime
 
+    from pipelines import usage
     from pipelines.graph import JOB, instance_for
-    from pipelines.ledger import RunRecord, append
+    from pipelines.ledger import append
     from pipelines.outcome import collect
     from pipelines.progress import bar_logger
 
+    usage.start()
     job = defs.resolve_job_def(JOB)
     with _step_bar(len(job.graph.node_dict)) as handler:
         # in a terminal, a bar over the job's steps; the console log goes on as before
@@ -97,16 +99,14 @@ def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
         if handler is not None:
             job = job.with_logger_defs({**job.loggers, "progress": bar_logger(handler)})
             loggers["progress"] = {}
+        instance = instance_for(warehouse)
         result = job.execute_in_process(
-            instance=instance_for(warehouse), raise_on_error=False,
-            run_config={"loggers": loggers},
+            instance=instance, raise_on_error=False, run_config={"loggers": loggers},
         )  # fmt: skip
     outcome = collect(result, warehouse)
     recorded = append(
         warehouse,
-        RunRecord(result.run_id, started_at, datetime.now(UTC), outcome.status,
-                  str(Path(args.project).resolve()), outcome.message, outcome.records_in,
-                  outcome.quarantined, outcome.golden_records, outcome.version),
+        usage.run_record(result, outcome, instance, Path(args.project), warehouse, started_at),
         outcome.checks,
         outcome.quarantine,
         {"switched_at": datetime.now(UTC), "action": "publish", "version": outcome.version,

@@ -28,6 +28,18 @@ RUNS_SCHEMA = {
     "finished_at": pl.Datetime("us", "UTC"), "status": pl.String, "project": pl.String,
     "message": pl.String, "records_in": pl.Int64, "quarantined": pl.Int64,
     "golden_records": pl.Int64, "version": pl.Int64,
+    # what the run was: its code and contracts (JSON: contract id -> version)
+    "code_version": pl.String, "contract_versions": pl.String,
+    # what it used: seconds and CPU seconds in all and per step (JSON: step -> {wall, cpu}),
+    # the process's peak memory
+    "wall_seconds": pl.Float64, "cpu_seconds": pl.Float64, "stages": pl.String,
+    "peak_rss_gb": pl.Float64,
+    # what it did (JSON: source -> rows landed; entity -> golden records; kind -> ID events)
+    "rows_in": pl.String, "candidate_pairs": pl.Int64, "comparisons": pl.Int64,
+    "auto_merges": pl.Int64, "review_pairs": pl.Int64, "golden": pl.String,
+    "id_events": pl.String,
+    # what it cost: CPU hours and a month of its version's storage, at matching.yaml's prices
+    "storage_gb": pl.Float64, "cost": pl.Float64, "cost_per_1k_records": pl.Float64,
 }  # fmt: skip
 CHECKS_SCHEMA = {
     "run_id": pl.String, "asset": pl.String, "check_name": pl.String, "passed": pl.Boolean,
@@ -67,12 +79,29 @@ class RunRecord:
     quarantined: int | None = None
     golden_records: int | None = None
     version: int | None = None  # the version it published
+    code_version: str | None = None
+    contract_versions: str | None = None
+    wall_seconds: float | None = None
+    cpu_seconds: float | None = None
+    stages: str | None = None
+    peak_rss_gb: float | None = None
+    rows_in: str | None = None
+    candidate_pairs: int | None = None
+    comparisons: int | None = None
+    auto_merges: int | None = None
+    review_pairs: int | None = None
+    golden: str | None = None
+    id_events: str | None = None
+    storage_gb: float | None = None
+    cost: float | None = None
+    cost_per_1k_records: float | None = None
 
 
 def _type(dtype: pl.DataType) -> str:
     if isinstance(dtype, pl.Datetime):
         return "TIMESTAMPTZ"
-    return {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Boolean: "BOOLEAN"}[dtype]
+    return {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Boolean: "BOOLEAN",
+            pl.Float64: "DOUBLE"}[dtype]  # fmt: skip
 
 
 def _ddl(name: str, schema: dict[str, pl.DataType]) -> str:

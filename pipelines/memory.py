@@ -18,6 +18,8 @@ from functools import cache
 
 import dagster as dg
 
+from . import usage
+
 
 @cache
 def _libc() -> ctypes.CDLL | None:
@@ -46,12 +48,14 @@ def release() -> None:
 
 
 @dg.success_hook(name="release_memory_after_success")
-def _after_success(_context: dg.HookContext) -> None:
+def _after_success(context: dg.HookContext) -> None:
+    usage.mark(context.step_key)  # the step's CPU, for the run ledger
     release()
 
 
 @dg.failure_hook(name="release_memory_after_failure")
-def _after_failure(_context: dg.HookContext) -> None:
+def _after_failure(context: dg.HookContext) -> None:
+    usage.mark(context.step_key)
     release()
 
 

@@ -27,6 +27,10 @@ class Outcome:
     pairs: dict[str, int] = field(default_factory=dict)  # entity -> candidate pairs scored
     version: int | None = None  # the version it published
     base_version: int | None = None  # the version published before it
+    candidate_pairs: int = 0  # blocking's pairs, every entity
+    auto_merges: int = 0  # scored pairs at or above their entity's threshold
+    review_pairs: int = 0  # pairs in the review band, queued for stewards
+    id_events: dict[str, int] = field(default_factory=dict)  # kind -> count, every entity
 
     @property
     def message(self) -> str:
@@ -105,4 +109,17 @@ def collect(result: dg.ExecuteInProcessResult, warehouse: Path) -> Outcome:
         k.removeprefix("scored/"): int(v.get("dagster/row_count", 0))
         for k, v in materialized.items() if k.startswith("scored/")
     }  # fmt: skip
+
+    def total(stage: str, key: str) -> int:
+        return sum(int(v.get(key, 0)) for k, v in materialized.items() if k.startswith(stage))
+
+    outcome.candidate_pairs = total("candidates/", "candidate_pairs")
+    outcome.auto_merges = total("scored/", "pairs_above_threshold")
+    outcome.review_pairs = total("golden/", "review_queue_pairs")
+    for k, v in materialized.items():
+        if k.startswith("golden/"):
+            for name, n in v.items():
+                if name.startswith("id_events_"):
+                    kind = name.removeprefix("id_events_")
+                    outcome.id_events[kind] = outcome.id_events.get(kind, 0) + int(n)
     return outcome

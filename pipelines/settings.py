@@ -62,12 +62,22 @@ class EntitySettings(BaseModel):
                         chunk_pairs=self.chunk_pairs)  # fmt: skip
 
 
+class CostSettings(BaseModel):
+    """Prices for a run's estimated cost in audit.runs (US dollars; roughly a public cloud's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cpu_hour: float = Field(0.05, ge=0)  # one core for an hour
+    gb_month: float = Field(0.023, ge=0)  # a GB stored for a month
+
+
 class MatchSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer: EntitySettings = Field(default_factory=EntitySettings)
     account: EntitySettings = Field(default_factory=EntitySettings)
     contract: EntitySettings = Field(default_factory=EntitySettings)
+    cost: CostSettings = Field(default_factory=CostSettings)
 
 
 class SettingsError(ValueError):
@@ -81,7 +91,7 @@ def load_settings(project_dir: Path) -> MatchSettings:
     try:
         data = yaml.safe_load(path.read_text()) or {}
         settings = MatchSettings.model_validate(data)
-        for name in MatchSettings.model_fields:
+        for name in ("customer", "account", "contract"):
             getattr(settings, name).survivorship.to_matching()
         return settings
     except ValidationError as exc:

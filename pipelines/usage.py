@@ -1,0 +1,120 @@
+"""What a run uses and costs: CPU seconds per step, the process's peak memory, the code and
+contract versions it ran, and the price of it (the run ledger's `audit.runs`).
+
+The in-process executor runs one step at a time, so the process's CPU time between the end of
+one step and the end of the next is the later step's (Dagster's own work between them
+included). The run's price: its CPU hours at `cost.cpu_hour` plus a month of keeping the
+version it built at `cost.gb_month` (matching.yaml; defaults are a public cloud's list prices
+in US dollars, roughly).
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+
+_marks: list[tuple[str, float]] = []
+_started = [time.process_time()]
+
+
+def start() -> None:
+    """A run begins: forget the marks of any earlier run in this process."""
+    _marks.clear()
+    _started[0] = time.process_time()
+
+
+def mark(step_key: str) -> None:
+    """A step ended (`pipelines.memory`'s hooks call this)."""
+    _marks.append((step_key, time.process_time()))
+
+
+def cpu_by_step() -> dict[str, float]:
+    """CPU seconds of each step that ended since `start`."""
+    out, before = {}, _started[0]
+    for step, at in _marks:
+        out[step] = round(at - before, 3)
+        before = at
+    return out
+
+
+def cpu_seconds() -> float:
+    return round(time.process_time() - _started[0], 3)
+
+
+def peak_rss_gb() -> float:
+    """The process's peak resident memory so far (Linux reports kB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 3)
+
+
+def code_version() -> str:
+    """The git commit the pipeline's code is at (with `+dirty` when it has local changes), or
+    the installed package's version outside a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                                text=True, check=True, timeout=5).stdout.strip()  # fmt: skip
+        changes = ["git", "status", "--porcelain", "--untracked-files=no"]
+        dirty = subprocess.run(changes, cwd=here, capture_output=True, text=True,
+                               timeout=5).stdout  # fmt: skip
+        return commit + ("+dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        try:
+            return metadata.version("mdm-pipeline")
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+
+def folder_gb(path: Path) -> float:
+    """Bytes under `path` in GB (what keeping a version costs)."""
+    path = Path(path)
+    if not path.exists():
+        return 0.0
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1024**3, 6)
+
+
+def cost(cpu_seconds: float, storage_gb: float, cpu_hour: float, gb_month: float) -> float:
+    return cpu_seconds / 3600 * cpu_hour + storage_gb * gb_month
+
+
+def run_record(result, outcome, instance, project: Path, warehouse: Path, started_at):
+    """The run's row of `audit.runs` (`ledger.RunRecord`), every field filled."""
+    import json
+    from datetime import UTC, datetime
+
+    from . import ledger, versions
+    from .contracts import ContractError, load_project
+    from .settings import SettingsError, load_settings
+
+    finished = datetime.now(UTC)
+    cpu = cpu_by_step()
+    stages = {
+        s.step_key: {"wall": round((s.end_time or s.start_time or 0) - (s.start_time or 0), 3),
+                     "cpu": cpu.get(s.step_key)}
+        for s in instance.get_run_step_stats(result.run_id)
+    }  # fmt: skip
+    try:
+        contracts = {c.id: c.version for c in load_project(project).contracts}
+        prices = load_settings(project).cost
+    except (ContractError, SettingsError, ValueError):  # the run said why it could not load
+        contracts, prices = {}, None
+    built = versions.folder(warehouse, outcome.version) if outcome.version else None
+    storage = folder_gb(built) if built else 0.0
+    seconds = cpu_seconds()
+    price = cost(seconds, storage, prices.cpu_hour, prices.gb_month) if prices else None
+    return ledger.RunRecord(
+        result.run_id, started_at, finished, outcome.status, str(Path(project).resolve()),
+        outcome.message, outcome.records_in, outcome.quarantined, outcome.golden_records,
+        outcome.version, code_version=code_version(),
+        contract_versions=json.dumps(contracts, sort_keys=True),
+        wall_seconds=round((finished - started_at).total_seconds(), 3), cpu_seconds=seconds,
+        stages=json.dumps(stages), peak_rss_gb=peak_rss_gb(),
+        rows_in=json.dumps(outcome.per_source), candidate_pairs=outcome.candidate_pairs,
+        comparisons=sum(outcome.pairs.values()), auto_merges=outcome.auto_merges,
+        review_pairs=outcome.review_pairs, golden=json.dumps(outcome.golden),
+        id_events=json.dumps(outcome.id_events), storage_gb=storage, cost=price,
+        cost_per_1k_records=price / outcome.records_in * 1000
+        if price is not None and outcome.records_in else None,
+    )  # fmt: skip
