@@ -6,6 +6,7 @@ Each asset reads its inputs' Parquet files from the warehouse and writes its own
 in `matching`, the assets only move data and report what a data engineer wants to see.
 """
 
+import json
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from matching.resolve import (
 from matching.standardize import standardize
 from matching.survive import Survivorship
 
-from . import history
+from . import drift, history
 from . import pairs as pairs_lib
 from .contracts import Contract, Project, SourceContract
 from .erasure import suppressed
@@ -498,6 +499,11 @@ def _entity_assets(
         xref, identity_counts = history.write(warehouse, entity, stable, before, xref,
                                               context.run.run_id)  # fmt: skip
         warehouse.write(table, "golden", f"golden_{entity}")
+        # what this run produced, for the next run's drift checks (`pipelines.drift`)
+        events = {k.removeprefix("id_events_"): v for k, v in identity_counts.items()
+                  if k.startswith("id_events_")}  # fmt: skip
+        drift.profile_path(warehouse, entity).write_text(json.dumps(drift.profile(
+            records, table, scored_file, GOLDEN_ATTRIBUTES[entity], events)))  # fmt: skip
         # written and let go before the pairs are named: their peaks do not add up
         lineage_file = warehouse.sink(lineage.select(pl.lit(entity).alias("entity"), pl.all()),
                                       "golden", f"lineage_{entity}")  # fmt: skip

@@ -59,8 +59,12 @@ ROLE = "mdm.role"
 MAPPING = "mdm.mapping"
 DELIMITER = "mdm.delimiter"
 MASKING = masking.PROPERTY
+DRIFT = "mdm.drift"
+# drift measures a golden contract may set a limit for (`pipelines.drift` reads them)
+DRIFT_MEASURES = ("golden_count", "match_rate", "largest_cluster", "id_churn", "null_rate",
+                  "match_probabilities")  # fmt: skip
 # Where each mdm.* custom property may stand; anything else under mdm.* is a typo.
-_MDM_PROPERTIES = {"contract": (ROLE, MAPPING, MASKING), "server": (DELIMITER,)}
+_MDM_PROPERTIES = {"contract": (ROLE, MAPPING, MASKING, DRIFT), "server": (DELIMITER,)}
 
 # libyaml's loader when PyYAML was built with it: the pure-Python one takes ~0.1 s a contract.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -221,6 +225,8 @@ class GoldenContract(_ContractBase):
     # slaProperties: published at least this often, a source change in it within latency
     frequency: timedelta | None = None
     latency: timedelta | None = None
+    # drift measure -> its limit, where the contract sets one (`pipelines.drift.LIMITS`)
+    drift: Mapping[str, float] = field(default_factory=dict)
     role: Literal["golden"] = field(default="golden", init=False)
 
     @property
@@ -956,9 +962,33 @@ def _interpret(
         return StagedContract(**common, table=table, entity=entity)
     masks = _masks(custom, properties, fail)
     freshness = _freshness(document, fail)
+    drift = _drift(custom, fail)
     if problems:
         raise ContractError(problems)
-    return GoldenContract(**common, table=table, entity=entity, masks=masks, **freshness)
+    return GoldenContract(**common, table=table, entity=entity, masks=masks, drift=drift,
+                          **freshness)  # fmt: skip
+
+
+def _drift(custom: Mapping[str, tuple[int, Any]], fail: Callable[[str, str], None]) -> dict:
+    """A golden contract's drift limits: measure -> a positive number."""
+    if DRIFT not in custom:
+        return {}
+    index, value = custom[DRIFT]
+    place = f"customProperties[{index}].value"
+    if not isinstance(value, Mapping):
+        fail(place, f"maps drift measures ({', '.join(DRIFT_MEASURES)}) to limits")
+        return {}
+    limits = {}
+    for name, limit in value.items():
+        if name not in DRIFT_MEASURES:
+            hint = _did_you_mean(str(name), DRIFT_MEASURES)
+            fail(f"{place}.{name}", f"is not a drift measure{hint}; the measures are "
+                                    f"{', '.join(DRIFT_MEASURES)}")  # fmt: skip
+        elif isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
+            fail(f"{place}.{name}", f"needs a positive number, not {limit!r}")
+        else:
+            limits[str(name)] = float(limit)
+    return limits
 
 
 # units of a golden contract's frequency and latency (ODCS: d, day, days, ...)

@@ -8,9 +8,10 @@ import dagster as dg
 
 from . import versions
 from .analytics import analytics_asset, analytics_check
-from .assets import build_assets, project_entities
+from .assets import build_assets, golden_contract, owners, project_entities
 from .checks import build_checks
 from .contracts import load_project
+from .drift import drift_checks
 from .integrity import build_pipeline_checks
 from .memory import STEP_HOOKS
 from .publish import publish_asset, version_asset, version_check
@@ -42,6 +43,8 @@ def build_definitions(
     checks += build_pipeline_checks(project)
     if entities:
         checks += [version_check(project, entities), analytics_check(project, entities)]
+        checks += [drift_checks(golden_contract(project, e), owners(project,
+                   golden_contract(project, e).team)) for e in entities]  # fmt: skip
     job = dg.define_asset_job(
         JOB,
         selection=dg.AssetSelection.all(),

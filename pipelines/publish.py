@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 from dagster import AssetExecutionContext
 
-from . import ledger, versions
+from . import drift, ledger, versions
 from .assets import golden_contract, owners
 from .contracts import Project
 from .warehouse import WarehouseResource, quoted
@@ -189,6 +189,9 @@ def version_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
             "version": built.number, "base": stamp["base"], "run_id": run_id,
             "as_of": stamp["at"], "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "golden": {e: rows[f"golden.{e}"] for e in entities}, "rows": rows,
+            # what the next run's drift checks compare with (`pipelines.drift`)
+            "profiles": {e: json.loads(drift.profile_path(warehouse, e).read_text())
+                         for e in entities},
             **_check_summary(context),
         }  # fmt: skip
         (built.path / versions.INFO).write_text(json.dumps(info, indent=1))

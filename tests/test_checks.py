@@ -203,10 +203,22 @@ REPO_CHECKS = {
     },
 }  # fmt: skip
 # the pipeline's own checks (pipelines/integrity.py), beside the contracts' suites
+# drift against the previous version: warnings, never blocking (pipelines/drift.py)
+DRIFT = dict.fromkeys(
+    (
+        "drift_golden_count",
+        "drift_match_rate",
+        "drift_largest_cluster",
+        "drift_id_churn",
+        "drift_null_rate",
+        "drift_match_probabilities",
+    ),
+    False,
+)
 PIPELINE_CHECKS = {
-    "golden/customer": {"every_record_accounted_for": True},
-    "golden/account": {"every_record_accounted_for": True, "references_resolve": True},
-    "golden/contract": {"every_record_accounted_for": True, "references_resolve": True},
+    "golden/customer": {"every_record_accounted_for": True, **DRIFT},
+    "golden/account": {"every_record_accounted_for": True, "references_resolve": True, **DRIFT},
+    "golden/contract": {"every_record_accounted_for": True, "references_resolve": True, **DRIFT},
     "staged/account": {"no_broken_references": False},
     "staged/contract": {"no_broken_references": False},
     "version": {"version_is_complete_and_consistent": True},

@@ -360,7 +360,7 @@ def test_misspelt_mdm_property_is_not_silently_ignored(project: Path) -> None:
     assert _problems(project) == [
         f"{path}: customProperties[1].property: 'mdm.maping' is not an mdm property"
         " (did you mean 'mdm.mapping'?); the mdm properties are mdm.role, mdm.mapping,"
-        " mdm.masking, mdm.delimiter",
+        " mdm.masking, mdm.drift, mdm.delimiter",
         f"{path}: customProperties: a source needs the custom property mdm.mapping",
     ]
 
