@@ -109,3 +109,14 @@ def edit_text(project: Path, name: str, old: str, new: str) -> Path:
     assert text.count(old) == 1, f"{old!r} must occur once in {name}"
     path.write_text(text.replace(old, new), encoding="utf-8")
     return path
+
+
+def customers_project(folder: Path) -> Path:
+    """The repository's customer contracts, ownership, match settings and the sample's extracts
+    in `folder`: a project that resolves customers alone (quick to run)."""
+    shutil.copytree(ROOT / "contracts", folder / "contracts", ignore=CUSTOMERS_ONLY)
+    for item in ("ownership.yaml", "matching.yaml"):
+        shutil.copy(ROOT / item, folder / item)
+    for system in ("crm", "billing", "erp"):
+        shutil.copytree(ROOT / "data/samples" / system, folder / "data/samples" / system)
+    return folder

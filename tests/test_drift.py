@@ -6,26 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from conftest import CUSTOMERS_ONLY, ROOT, copy_project, edit_contract
+from conftest import copy_project, customers_project, edit_contract
 from pipelines.cli import main
 from pipelines.contracts import ContractError, load_project
 from pipelines.drift import LIMITS, compare, psi
 from pipelines.graph import instance_for
-
-
-def _project(folder: Path) -> Path:
-    shutil.copytree(ROOT / "contracts", folder / "contracts", ignore=CUSTOMERS_ONLY)
-    for item in ("ownership.yaml", "matching.yaml"):
-        shutil.copy(ROOT / item, folder / item)
-    for system in ("crm", "billing", "erp"):
-        shutil.copytree(ROOT / "data/samples" / system, folder / "data/samples" / system)
-    return folder
 
 
 def _drift_results(warehouse: Path) -> dict[str, dg.AssetCheckEvaluation]:
@@ -52,7 +42,7 @@ def _blank_emails(path: Path, share: float) -> int:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    project = _project(tmp_path_factory.mktemp("project"))
+    project = customers_project(tmp_path_factory.mktemp("project"))
     warehouse = tmp_path_factory.mktemp("warehouse")
     args = ["run", "--project", str(project), "--warehouse", str(warehouse)]
     assert main(args) == 0

@@ -4,7 +4,6 @@ publishing process killed at each step of the switch."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -15,18 +14,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from conftest import CUSTOMERS_ONLY, ROOT
+from conftest import ROOT, customers_project
 from pipelines import versions
 from pipelines.cli import main
-
-
-def _project(folder: Path) -> Path:
-    shutil.copytree(ROOT / "contracts", folder / "contracts", ignore=CUSTOMERS_ONLY)
-    for item in ("ownership.yaml", "matching.yaml"):
-        shutil.copy(ROOT / item, folder / item)
-    for system in ("crm", "billing", "erp"):
-        shutil.copytree(ROOT / "data/samples" / system, folder / "data/samples" / system)
-    return folder
 
 
 def _run(project: Path, warehouse: Path, *extra: str) -> int:
@@ -53,7 +43,7 @@ def _edit(path: Path, change) -> None:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Three runs on one warehouse: the first, an unchanged re-run, and a run after one CRM
     record changed its email and one billing record was deleted."""
-    project = _project(tmp_path_factory.mktemp("project"))
+    project = customers_project(tmp_path_factory.mktemp("project"))
     warehouse = tmp_path_factory.mktemp("warehouse")
     assert _run(project, warehouse) == 0
     first = {
@@ -234,7 +224,7 @@ _CRASH = textwrap.dedent("""
 
 
 def test_a_run_killed_while_publishing_leaves_the_old_version_or_the_new(tmp_path: Path) -> None:
-    project = _project(tmp_path / "project")
+    project = customers_project(tmp_path / "project")
     warehouse = tmp_path / "warehouse"
     assert _run(project, warehouse) == 0
     # one warehouse through every point in turn: each run finds the last one's leftovers
