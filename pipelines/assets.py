@@ -510,6 +510,7 @@ def _entity_assets(
         counts = {"golden_records": table.height, "xref_rows": xref.height,
                   "lineage_rows": pq.ParquetFile(lineage_file).metadata.num_rows,
                   "source_records": records.height}  # fmt: skip
+        several = int((table["source_count"] > 1).sum())  # golden records held by 2+ records
         del table, lineage
         keys = records.select("source_system", "source_key")
         del records
@@ -523,9 +524,14 @@ def _entity_assets(
             entity, pairs_lib.named_pairs(keys, band).collect(), xref, chosen
         )
         warehouse.write(review, "golden", f"review_{entity}")
+        merged = 1 - counts["golden_records"] / max(counts["source_records"], 1)
         return dg.MaterializeResult(metadata={
             "dagster/row_count": counts["golden_records"], **counts,
             "review_queue_pairs": review.height, **identity_counts,
+            # numbers the UI plots over materializations: the share of records merged into
+            # another record's golden record, and golden records held by several records
+            "match_rate": round(merged, 6),
+            "duplicate_rate": round(several / max(counts["golden_records"], 1), 6),
         })  # fmt: skip
 
     return [staged, candidate_pairs, scored, clusters, golden]

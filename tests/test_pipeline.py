@@ -107,6 +107,20 @@ def test_the_instance_records_what_the_cli_did(warehouse: Path) -> None:
         }
     for key, n in published.items():
         assert counts[key] == n["n"][0], key
+    # the golden assets' rates, plotted by the UI, agree with the published tables
+    for entity in ("customer", "account", "contract"):
+        meta = instance.get_latest_materialization_event(
+            dg.AssetKey(["golden", entity])).asset_materialization.metadata  # fmt: skip
+        golden, records, several = _sql(
+            warehouse,
+            f"""
+            SELECT (SELECT count(*) FROM golden.{entity}),
+                   (SELECT count(*) FROM golden.xref WHERE entity = '{entity}'),
+                   (SELECT count(*) FROM golden.{entity} WHERE source_count > 1)""",
+        ).row(0)
+        assert meta["match_rate"].value == round(1 - golden / records, 6), entity
+        assert meta["duplicate_rate"].value == round(several / golden, 6), entity
+        assert 0 < meta["match_rate"].value < 1 and 0 < meta["duplicate_rate"].value < 1
     raw = {k.removeprefix("raw/"): v for k, v in counts.items() if k.startswith("raw/")}
     held = dict(_sql(warehouse, "SELECT source, count(*) FROM audit.quarantine GROUP BY ALL")
                 .iter_rows())  # fmt: skip
