@@ -10,7 +10,6 @@ the analytics ones by everyone (0644, 0755); the warehouse key is 0600.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -22,7 +21,7 @@ import pyarrow.parquet as pq
 from . import masking, versions
 from .assets import golden_contract, owners
 from .contracts import GoldenContract, Project
-from .publish import views
+from .publish import _stamp, views
 from .warehouse import EXPORT, PRIVATE_DIR, WarehouseResource, export_name, quoted, sql_literal
 
 # Tables stand in the database's `main` schema: a reader who opens analytics.duckdb has it as
@@ -135,9 +134,9 @@ def protect(version: versions.Version) -> None:
             os.chmod(version.path / name, mode)
 
 
-def _stamp_version(warehouse: WarehouseResource) -> versions.Version:
-    stamps = sorted(warehouse.intermediate("golden", "x").parent.glob("stamp_*.json"))
-    number = json.loads(stamps[0].read_text())["version"]
+def _building(warehouse: WarehouseResource, entity: str) -> versions.Version:
+    """The version this run is building (its golden steps' stamp)."""
+    number = _stamp(warehouse, entity)["version"]
     return versions.Version(number, versions.folder(warehouse.root, number))
 
 
@@ -155,7 +154,7 @@ def analytics_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDef
         "hash, partial, redact), for broad access; published with the version.",
     )
     def analytics(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        version = _stamp_version(warehouse)
+        version = _building(warehouse, contracts[0].entity)
         rows = build(version, contracts, masking.warehouse_key(warehouse.root))
         masked = {shown(mirrored(c.table)): {n: m.method for n, m in c.masked.items()}
                   for c in contracts}  # fmt: skip
@@ -183,7 +182,7 @@ def analytics_check(project: Project, entities: tuple[str, ...]) -> dg.AssetChec
         op_tags={"mdm/team": contracts[0].team},
     )
     def masked(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        version = _stamp_version(warehouse)
+        version = _building(warehouse, contracts[0].entity)
         failing = _unmasked(version, contracts)
         return dg.AssetCheckResult(
             passed=not failing,

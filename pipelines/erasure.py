@@ -256,18 +256,13 @@ def _forget_elsewhere(root: Path, params: dict, done: Erased) -> None:
         _rewrite_parquet(path, params)
         done.files += 1
     shutil.rmtree(root / "intermediate", ignore_errors=True)
-    now = versions.current(root)
-    for folder in sorted((root / versions.VERSIONS).glob("v*")):
-        version = versions.Version(int(folder.name[1:]), folder)
-        if not version.published and not (now and now.number == version.number):
-            shutil.rmtree(folder)
+    versions.remove_unfinished(root)
 
 
 def tombstone_hashes(key: bytes, records: Iterable[tuple[str, str]]) -> list[str]:
     """The tombstones of `records`: keyed hashes of system and key (the same SQL as masking)."""
-    frame = pl.DataFrame({"r": [f"{s}{_SEP}{k}" for s, k in records]}, schema={"r": pl.String})  # noqa: F841
-    hashed = duckdb.execute(f"SELECT {masking.keyed_hash('r')} FROM frame", masking.pads(key))
-    return [h for (h,) in hashed.fetchall()]
+    texts = pl.Series([f"{s}{_SEP}{k}" for s, k in records], dtype=pl.String)
+    return masking.keyed_hashes(key, texts).to_list()
 
 
 def _bury(root: Path, records: set[tuple[str, str]]) -> int:
@@ -291,11 +286,8 @@ def suppressed(root: Path, system: str, keys: pl.Series) -> pl.Series:
     if not path.exists():
         return pl.Series(values=[False] * len(keys), dtype=pl.Boolean)
     buried = pl.read_parquet(path)["tombstone"]
-    records = keys.cast(pl.String)
-    frame = pl.DataFrame({"r": system + _SEP + records})  # noqa: F841 (DuckDB reads it)
-    hashed = duckdb.execute(f"SELECT {masking.keyed_hash('r')} AS h FROM frame",
-                            masking.pads(masking.warehouse_key(root)))  # fmt: skip
-    hashes = pl.Series([h for (h,) in hashed.fetchall()], dtype=pl.String)
+    records = system + _SEP + keys.cast(pl.String)
+    hashes = masking.keyed_hashes(masking.warehouse_key(root), records)
     return hashes.is_in(buried.implode()).fill_null(False)
 
 

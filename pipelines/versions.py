@@ -144,15 +144,20 @@ def next_number(root: Path) -> int:
 def prepare(root: Path, number: int) -> Version:
     """An empty folder for building version `number`, after removing unfinished builds (the
     leftovers of killed runs: folders never published and not current)."""
-    now = current(root)
-    for v in _all(root):
-        if not v.published and not (now and v.number == now.number):
-            shutil.rmtree(v.path)
+    remove_unfinished(root)
     path = folder(root, number)
     if path.exists():
         raise FileExistsError(f"version {number} already exists in {path.parent}")
     (path / EXPORT).mkdir(parents=True)
     return Version(number, path)
+
+
+def remove_unfinished(root: Path) -> None:
+    """Delete the leftovers of killed runs: version folders never published and not current."""
+    now = current(root)
+    for v in _all(root):
+        if not v.published and not (now and v.number == now.number):
+            shutil.rmtree(v.path)
 
 
 def _link(target: str, link: Path) -> None:
