@@ -60,8 +60,8 @@ SAMPLE_KEY = "test-warehouse-key"  # MDM_SECRET while `sample_runs` stands
 def sample_runs(tmp_path_factory: pytest.TempPathFactory):
     """The repository's project run twice into one warehouse (two kept versions) with
     MDM_SECRET set to SAMPLE_KEY for the rest of the session, and what the second run printed.
-    Shared by the classification tests (which only read it) and the erasure tests (which
-    erase from it, and run it again)."""
+    Shared by the classification and ledger tests, which only read it (a test that changes a
+    warehouse makes its own)."""
     warehouse = tmp_path_factory.mktemp("sample-warehouse")
     before = os.environ.get("MDM_SECRET")
     os.environ["MDM_SECRET"] = SAMPLE_KEY

@@ -87,9 +87,15 @@ def _found(warehouse: Path, needles: list[str]) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def erased(sample_runs: dict) -> dict:
-    """Two published versions, then the erasure of one person with accounts and contracts."""
-    warehouse = sample_runs["warehouse"]
+def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Two published versions, then the erasure of one person with accounts and contracts.
+    Erasure rewrites the warehouse, so it gets one of its own rather than `sample_runs`, which
+    the ledger and classification tests must read as it was published, whichever order the
+    tests run in (a copy would not do: analytics.duckdb's views name their Parquet by absolute
+    path, the original's)."""
+    warehouse = tmp_path_factory.mktemp("erasure")
+    for _ in range(2):
+        _run(warehouse)
     database = warehouse / "mdm.duckdb"
     person = _person(database)
     before = {v.number: _counts(v.database) for v in versions.kept(warehouse)}
