@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SAMPLE_ENTITIES ?= 2000
 SAMPLE_SEED ?= 7
 
-.PHONY: setup run test test-all lint sample bench ui clean
+.PHONY: setup run test test-all test-browser lint sample bench ui clean
 
 setup: $(STAMP)
 
@@ -41,9 +41,34 @@ PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
 test: $(STAMP)
 	$(PYTEST)
 
-# Includes the big runs marked slow.
+# Includes the big runs marked slow (not the browser tests: `make test-browser`).
 test-all: $(STAMP)
-	$(PYTEST) -m ""
+	$(PYTEST) -m "not browser"
+
+# The tests marked browser, in a headless chromium driven by selenium through chromedriver:
+# Debian's packages chromium and chromium-driver (installed here when run as root), or the
+# binaries CHROMIUM and CHROMEDRIVER name. selenium-manager is never used, so nothing is
+# downloaded (SE_OFFLINE too).
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+
+test-browser: $(STAMP)
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x "$(CHROMEDRIVER)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's chromium and chromium-driver"; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y --no-install-recommends chromium chromium-driver || exit 1; \
+		fi; \
+		if [ ! -x "$(CHROMIUM)" ] || [ ! -x "$(CHROMEDRIVER)" ]; then \
+			echo "make test-browser needs chromium at $(CHROMIUM) and chromedriver at" \
+				"$(CHROMEDRIVER): install Debian's with" \
+				"'sudo apt-get install chromium chromium-driver', or name other binaries with" \
+				"'make test-browser CHROMIUM=/path/to/chromium CHROMEDRIVER=/path/to/chromedriver'" >&2; \
+			exit 1; \
+		fi; \
+	fi
+	CHROMIUM="$(CHROMIUM)" CHROMEDRIVER="$(CHROMEDRIVER)" SE_OFFLINE=true \
+		$(BIN)/python -m pytest -q -m browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check matching pipelines tests benchmarks

@@ -32,7 +32,7 @@ from matching.resolve import (
 from matching.standardize import standardize
 from matching.survive import Survivorship
 
-from . import drift, history
+from . import drift, histograms, history, report
 from . import pairs as pairs_lib
 from .contracts import Contract, Project, SourceContract
 from .erasure import suppressed
@@ -417,9 +417,10 @@ def _entity_assets(
              "match_share": round(s.share, 4)}
             for kind, model in models.items() for s in model.settings
         ])  # fmt: skip
-        above = pl.scan_parquet(path).select(
-            (pl.col("probability") >= match_settings.threshold).sum()
-        ).collect().item()  # fmt: skip
+        distribution = histograms.match_weights(
+            pl.scan_parquet(path), match_settings.threshold, match_settings.review_threshold
+        )
+        above = int(distribution["merged"].sum())
         return dg.MaterializeResult(metadata={
             "dagster/row_count": scored_pairs,
             "pairs_per_second": scored_pairs / elapsed if elapsed else 0.0,
@@ -427,6 +428,8 @@ def _entity_assets(
             "labelled_pairs": labels.height if labels is not None else 0,
             "labels_naming_unknown_records": unknown,
             "match_weights": dg.MetadataValue.md(markdown(weights)) if weights.height else "",
+            # pairs per 5-bit bin of match weight, by the decision their probability gets
+            "match_weight_distribution": dg.MetadataValue.md(markdown(distribution)),
             "contexts": dg.MetadataValue.md(markdown(contexts)) if contexts.height else "",
         })  # fmt: skip
 
@@ -444,18 +447,13 @@ def _entity_assets(
         labels = guarded.labels
         warehouse.write(pl.DataFrame({"cluster": labels}), "clusters", entity)
         sizes = pl.Series(np.bincount(labels)) if len(labels) else pl.Series([], dtype=pl.Int64)
-        histogram = (
-            sizes.value_counts()
-            .sort(sizes.name)
-            .rename({sizes.name: "cluster_size", "count": "clusters"})
-        )
         return dg.MaterializeResult(metadata={
             "dagster/row_count": int(sizes.len()),
             "clusters": int(sizes.len()),
             "largest_cluster": int(sizes.max() or 0),
             "conflicted_components_split": guarded.conflicted,
             "edges_refused_by_conflicts": guarded.skipped_edges,
-            "cluster_sizes": dg.MetadataValue.md(markdown(histogram)),
+            "cluster_sizes": dg.MetadataValue.md(markdown(histograms.cluster_sizes(sizes))),
             "match_threshold": chosen.threshold,  # the labels' choice, where they made one
         })  # fmt: skip
 
@@ -532,6 +530,9 @@ def _entity_assets(
             # another record's golden record, and golden records held by several records
             "match_rate": round(merged, 6),
             "duplicate_rate": round(several / max(counts["golden_records"], 1), 6),
+            # written by `mdm run` once the run is in the ledger
+            "run_report": dg.MetadataValue.path(str(report.path_for(warehouse.root,
+                                                                    context.run.run_id))),
         })  # fmt: skip
 
     return [staged, candidate_pairs, scored, clusters, golden]

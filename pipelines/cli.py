@@ -118,7 +118,21 @@ def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
               f"record waits in {warehouse / 'ledger.pending'} and is written by the next run "
               "(query audit.runs in mdm.duckdb, which never blocks a run)",
               file=sys.stderr)  # fmt: skip
+    _write_report(warehouse, result.run_id)
     return result, outcome
+
+
+def _write_report(warehouse: Path, run_id: str) -> None:
+    """The run's HTML report; a run's outcome does not depend on it, so a failure to write it
+    is said, with the command that writes it again, and the run goes on."""
+    from pipelines import report
+
+    try:
+        report.write(warehouse, run_id)
+    except Exception as exc:  # noqa: BLE001 - the run has been recorded; only the page is missing
+        print(f"mdm run: the run report could not be written ({type(exc).__name__}: {exc}); "
+              f"write it with `mdm report --run {run_id} --warehouse {warehouse}`",
+              file=sys.stderr)  # fmt: skip
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -153,7 +167,8 @@ def _run(args: argparse.Namespace) -> int:
         for line in outcome.problems:
             print(f"  {line}", file=sys.stderr)
         print(f"  the previous version, if any, is still published; details in "
-              f"{warehouse / 'ledger.duckdb'}", file=sys.stderr)  # fmt: skip
+              f"{warehouse / 'ledger.duckdb'} and {_report_path(warehouse, result.run_id)}",
+              file=sys.stderr)  # fmt: skip
         return 1
     database = warehouse / "mdm.duckdb"
     print(f"mdm run: {args.project} -> {database} in {elapsed:.1f} s (run {result.run_id}, "
@@ -176,6 +191,25 @@ def _run(args: argparse.Namespace) -> int:
               + ", ".join(f"{c['asset']}:{c['check_name']}" for c in failed))  # fmt: skip
     print(f'  query: duckdb {database} "SELECT * FROM golden.customer LIMIT 10"')
     print(f"  masked for broad access: {warehouse / 'analytics.duckdb'} (analytics.customer, ...)")
+    print(f"  report: {_report_path(warehouse, result.run_id)}")
+    return 0
+
+
+def _report_path(warehouse: Path, run_id: str) -> Path:
+    from pipelines import report
+
+    return report.path_for(warehouse, run_id)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pipelines import report
+
+    try:
+        path = report.write(args.warehouse, args.run, args.out)
+    except report.NoSuchRun as exc:
+        print(f"mdm report: {exc}", file=sys.stderr)
+        return 2
+    print(f"mdm report: {path}")
     return 0
 
 
@@ -510,6 +544,21 @@ def build_parser() -> argparse.ArgumentParser:
         "records now (golden.ids), and show that record's sources.",
     )  # fmt: skip
     res.add_argument("golden_id", help="a golden ID, current or retired")
+    rep = _reader(
+        commands, "report", _report, "write a run's HTML report (figures, plots, drift, cost)",
+        "Write one self-contained HTML page of a run from the ledger: counts per stage, time "
+        "and CPU per stage, cluster sizes and match weights per entity, drift against the "
+        "previous version, checks, cost, and recent runs. No script or font is fetched: it "
+        "opens offline. `mdm run` writes it for every run at <warehouse>/reports/<run id>.html.",
+    )  # fmt: skip
+    rep.add_argument("--run", metavar="RUN_ID", help="a run id or a unique prefix of one "
+                     "(default: the latest run)")  # fmt: skip
+    rep.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="where to write it (default: <warehouse>/reports/<run id>.html)",
+    )
     erase = _reader(
         commands, "erase", _erase,
         "erase a person (or account, contract) from every table, export and kept version",

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 from dagster import AssetExecutionContext
 
-from . import drift, ledger, versions
+from . import drift, ledger, report, versions
 from .assets import golden_contract, owners
 from .contracts import Project
 from .warehouse import WarehouseResource, quoted
@@ -305,7 +305,7 @@ def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
         "atomically, once its audit passed; keeps the last published versions for "
         "`mdm rollback`. Runs only when no blocking check failed.",
     )
-    def publish(warehouse: WarehouseResource):
+    def publish(context: AssetExecutionContext, warehouse: WarehouseResource):
         stamp = _stamps(warehouse, entities)
         built = versions.Version(stamp["version"], versions.folder(warehouse.root,
                                                                    stamp["version"]))  # fmt: skip
@@ -317,6 +317,9 @@ def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
             "database": dg.MetadataValue.path(str(warehouse.database)),
             "versions_kept": len(versions.kept(warehouse.root)),
             "versions_pruned": dg.MetadataValue.json(pruned),
+            # written by `mdm run` once the run is in the ledger
+            "run_report": dg.MetadataValue.path(str(report.path_for(warehouse.root,
+                                                                    context.run.run_id))),
         })  # fmt: skip
 
     return publish

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import os
 import shutil
@@ -120,3 +121,17 @@ def customers_project(folder: Path) -> Path:
     for system in ("crm", "billing", "erp"):
         shutil.copytree(ROOT / "data/samples" / system, folder / "data/samples" / system)
     return folder
+
+
+def blank_emails(path: Path, share: float) -> int:
+    """Blank every 1/share-th non-empty Email of a CSV extract (drift to be caught)."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    column = rows[0].index("Email")
+    blanked = 0
+    for i, row in enumerate(rows[1:]):
+        if row[column] and i % int(1 / share) == 0:
+            row[column], blanked = "", blanked + 1
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return blanked

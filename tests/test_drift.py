@@ -4,18 +4,19 @@ an unchanged re-run raises none."""
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from conftest import copy_project, customers_project, edit_contract
+from conftest import blank_emails, copy_project, customers_project, edit_contract
+from pipelines import ledger, report
 from pipelines.cli import main
 from pipelines.contracts import ContractError, load_project
 from pipelines.drift import LIMITS, compare, psi
 from pipelines.graph import instance_for
+from pipelines.plots import number
 
 
 def _drift_results(warehouse: Path) -> dict[str, dg.AssetCheckEvaluation]:
@@ -27,19 +28,6 @@ def _drift_results(warehouse: Path) -> dict[str, dg.AssetCheckEvaluation]:
     return {e.check_name: e for e in found if e.check_name.startswith("drift_")}
 
 
-def _blank_emails(path: Path, share: float) -> int:
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    column = rows[0].index("Email")
-    blanked = 0
-    for i, row in enumerate(rows[1:]):
-        if row[column] and i % int(1 / share) == 0:
-            row[column], blanked = "", blanked + 1
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
-    return blanked
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     project = customers_project(tmp_path_factory.mktemp("project"))
@@ -49,10 +37,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     first = _drift_results(warehouse)
     assert main(args) == 0
     unchanged = _drift_results(warehouse)
-    blanked = _blank_emails(project / "data/samples/crm/contacts.csv", 0.2)
+    blanked = blank_emails(project / "data/samples/crm/contacts.csv", 0.2)
     assert main(args) == 0  # drift warns, never blocks
     return {"first": first, "unchanged": unchanged, "drifted": _drift_results(warehouse),
-            "blanked": blanked}  # fmt: skip
+            "blanked": blanked, "warehouse": warehouse}  # fmt: skip
 
 
 def test_every_drift_check_passes_without_change(runs: dict) -> None:
@@ -72,6 +60,16 @@ def test_blanked_emails_warn_naming_the_attribute_with_both_values(runs: dict) -
     values = nulls.metadata["values"].value["crm.email"]
     assert values["current"] - values["previous"] == pytest.approx(0.2, abs=0.03)
     assert runs["blanked"] > 200
+
+
+def test_the_drifted_runs_report_shows_the_warning_with_both_values(runs: dict) -> None:
+    latest = ledger.read(runs["warehouse"], "audit.runs").sort("started_at")["run_id"][-1]
+    page = report.path_for(runs["warehouse"], latest).read_text(encoding="utf-8")
+    row = re.search(r"<tr><td>customer</td><td>null_rate</td>(.*?)</tr>", page)
+    assert row and '<td class="warn">WARN</td>' in row[1]
+    values = runs["drifted"]["drift_null_rate"].metadata["values"].value["crm.email"]
+    assert f"crm.email: {number(values['previous'])} -&gt; {number(values['current'])}" in row[1]
+    assert page.count('<td class="warn">WARN</td>') == 1  # the emails, nothing else
 
 
 def test_psi_and_limits() -> None:
