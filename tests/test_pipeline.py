@@ -15,6 +15,7 @@ import pytest
 
 from conftest import ROOT
 from matching.evaluate import evaluate
+from pipelines import report
 from pipelines.cli import main
 from pipelines.graph import build_definitions, instance_for
 
@@ -83,6 +84,11 @@ def test_parquet_exports_match_the_database(warehouse: Path) -> None:
         assert exported.height == _sql(warehouse, f"SELECT count(*) AS n FROM {table}")["n"][0]
 
 
+def _asset_metadata(instance: dg.DagsterInstance, *key: str) -> dict:
+    event = instance.get_latest_materialization_event(dg.AssetKey(list(key)))
+    return event.asset_materialization.metadata
+
+
 def test_the_instance_records_what_the_cli_did(warehouse: Path) -> None:
     instance = instance_for(warehouse)
     runs = instance.get_runs()
@@ -121,6 +127,17 @@ def test_the_instance_records_what_the_cli_did(warehouse: Path) -> None:
         assert meta["match_rate"].value == round(1 - golden / records, 6), entity
         assert meta["duplicate_rate"].value == round(several / golden, 6), entity
         assert 0 < meta["match_rate"].value < 1 and 0 < meta["duplicate_rate"].value < 1
+        # where the run's report is, and it is there
+        assert Path(meta["run_report"].value) == report.path_for(warehouse, runs[0].run_id)
+        assert Path(meta["run_report"].value).is_file()
+        # the cluster sizes (clusters) and the match-weight distribution (scored) as tables
+        sizes = _asset_metadata(instance, "clusters", entity)["cluster_sizes"].value
+        assert sizes.startswith("| cluster_size | golden_records | share |"), sizes
+        assert sum(int(row.split("|")[2]) for row in sizes.splitlines()[2:]) == golden
+        weights = _asset_metadata(instance, "scored", entity)["match_weight_distribution"].value
+        assert weights.startswith("| weight | apart | review | merged | pairs |"), weights
+        pairs = _sql(warehouse, f"SELECT count(*) n FROM match.pairs_{entity}")["n"][0]
+        assert sum(int(row.split("|")[5]) for row in weights.splitlines()[2:]) == pairs
     raw = {k.removeprefix("raw/"): v for k, v in counts.items() if k.startswith("raw/")}
     held = dict(_sql(warehouse, "SELECT source, count(*) FROM audit.quarantine GROUP BY ALL")
                 .iter_rows())  # fmt: skip
