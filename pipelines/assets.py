@@ -32,7 +32,7 @@ from matching.resolve import (
 from matching.standardize import standardize
 from matching.survive import Survivorship
 
-from . import drift, histograms, history, report
+from . import drift, histograms, history, report, usage
 from . import pairs as pairs_lib
 from .contracts import Contract, Project, SourceContract
 from .erasure import suppressed
@@ -383,6 +383,7 @@ def _entity_assets(
             "capped_blocks": int(blocked.report["capped_blocks"].sum())
             if blocked.report.height else 0,
             "blocking_rules": dg.MetadataValue.md(markdown(blocked.report)),
+            **usage.step_cost(settings.cost),
         })  # fmt: skip
 
     @dg.asset(key=dg.AssetKey(["scored", entity]), deps=[candidate_pairs.key],
@@ -430,6 +431,7 @@ def _entity_assets(
             "match_weights": dg.MetadataValue.md(markdown(weights)) if weights.height else "",
             # pairs per 5-bit bin of match weight, by the decision their probability gets
             "match_weight_distribution": dg.MetadataValue.md(markdown(distribution)),
+            **usage.step_cost(settings.cost),
             "contexts": dg.MetadataValue.md(markdown(contexts)) if contexts.height else "",
         })  # fmt: skip
 
@@ -533,6 +535,7 @@ def _entity_assets(
             # written by `mdm run` once the run is in the ledger
             "run_report": dg.MetadataValue.path(str(report.path_for(warehouse.root,
                                                                     context.run.run_id))),
+            **usage.step_cost(settings.cost),
         })  # fmt: skip
 
     return [staged, candidate_pairs, scored, clusters, golden]

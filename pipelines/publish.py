@@ -13,9 +13,10 @@ import duckdb
 import polars as pl
 from dagster import AssetExecutionContext
 
-from . import drift, ledger, report, versions
+from . import drift, ledger, report, usage, versions
 from .assets import golden_contract, owners
 from .contracts import Project
+from .settings import load_settings
 from .warehouse import WarehouseResource, quoted
 
 PUBLISHED = {  # intermediate name -> published table, per entity
@@ -312,7 +313,13 @@ def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
         versions.switch(warehouse.root, built)
         versions.mark_published(built)
         pruned = versions.prune(warehouse.root, warehouse.keep_versions)
+        prices = load_settings(project.folder).cost
+        storage, spent = usage.folder_gb(built.path), usage.cpu_seconds()
         return dg.MaterializeResult(metadata={
+            # the run so far (audit.runs has the final figures): CPU, the version's storage
+            "run_cpu_seconds": spent,
+            "version_gb": storage,
+            "run_cost_usd": usage.cost(spent, storage, prices.cpu_hour, prices.gb_month),
             "version": built.number,
             "database": dg.MetadataValue.path(str(warehouse.database)),
             "versions_kept": len(versions.kept(warehouse.root)),

@@ -40,6 +40,18 @@ def cpu_by_step() -> dict[str, float]:
     return out
 
 
+def step_cpu_seconds() -> float:
+    """CPU seconds of the step running now, so far (since the step before it ended)."""
+    return round(time.process_time() - (_marks[-1][1] if _marks else _started[0]), 3)
+
+
+def step_cost(prices) -> dict[str, float]:
+    """The running step's CPU seconds and their price (`CostSettings`), as asset metadata the
+    UI plots over materializations."""
+    seconds = step_cpu_seconds()
+    return {"cpu_seconds": seconds, "cost_usd": cost(seconds, 0.0, prices.cpu_hour, 0.0)}
+
+
 def cpu_seconds() -> float:
     return round(time.process_time() - _started[0], 3)
 

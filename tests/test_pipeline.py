@@ -138,6 +138,15 @@ def test_the_instance_records_what_the_cli_did(warehouse: Path) -> None:
         assert weights.startswith("| weight | apart | review | merged | pairs |"), weights
         pairs = _sql(warehouse, f"SELECT count(*) n FROM match.pairs_{entity}")["n"][0]
         assert sum(int(row.split("|")[5]) for row in weights.splitlines()[2:]) == pairs
+        # what each matching step cost, plotted over runs
+        for stage in ("candidates", "scored", "golden"):
+            spent = _asset_metadata(instance, stage, entity)
+            assert 0 < spent["cpu_seconds"].value < 60, (stage, entity)
+            price = spent["cpu_seconds"].value / 3600 * 0.05  # matching.yaml's cpu_hour
+            assert spent["cost_usd"].value == pytest.approx(price)
+    run_cost = _asset_metadata(instance, "publish")
+    assert 0 < run_cost["run_cpu_seconds"].value < 300 and 0 < run_cost["version_gb"].value < 0.1
+    assert 0 < run_cost["run_cost_usd"].value < 0.01
     raw = {k.removeprefix("raw/"): v for k, v in counts.items() if k.startswith("raw/")}
     held = dict(_sql(warehouse, "SELECT source, count(*) FROM audit.quarantine GROUP BY ALL")
                 .iter_rows())  # fmt: skip
