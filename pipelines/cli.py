@@ -83,12 +83,8 @@ def _step_bar(steps: int):
 
 def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
     """Run the job and record it in the ledger: (the Dagster result, its outcome)."""
-    from datetime import UTC, datetime
-
-    from pipelines import usage
+    from pipelines import recording, usage
     from pipelines.graph import JOB, instance_for
-    from pipelines.ledger import append
-    from pipelines.outcome import collect
     from pipelines.progress import bar_logger
 
     usage.start()
@@ -102,37 +98,20 @@ def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
         instance = instance_for(warehouse)
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, run_config={"loggers": loggers},
+            tags={recording.RECORDED_BY: "mdm run"},  # not the sensors: recorded here
         )  # fmt: skip
-    outcome = collect(result, warehouse)
-    recorded = append(
-        warehouse,
-        usage.run_record(result, outcome, instance, Path(args.project), warehouse, started_at),
-        outcome.checks,
-        outcome.quarantine,
-        {"switched_at": datetime.now(UTC), "action": "publish", "version": outcome.version,
-         "previous_version": outcome.base_version, "run_id": result.run_id}
-        if outcome.version else None,
-    )  # fmt: skip
+    outcome, recorded, problem = recording.record(instance, result.run_id, Path(args.project),
+                                                  warehouse, started_at)  # fmt: skip
     if not recorded:
         print(f"mdm run: {warehouse / 'ledger.duckdb'} is open in another session: this run's "
               f"record waits in {warehouse / 'ledger.pending'} and is written by the next run "
               "(query audit.runs in mdm.duckdb, which never blocks a run)",
               file=sys.stderr)  # fmt: skip
-    _write_report(warehouse, result.run_id)
-    return result, outcome
-
-
-def _write_report(warehouse: Path, run_id: str) -> None:
-    """The run's HTML report; a run's outcome does not depend on it, so a failure to write it
-    is said, with the command that writes it again, and the run goes on."""
-    from pipelines import report
-
-    try:
-        report.write(warehouse, run_id)
-    except Exception as exc:  # noqa: BLE001 - the run has been recorded; only the page is missing
-        print(f"mdm run: the run report could not be written ({type(exc).__name__}: {exc}); "
-              f"write it with `mdm report --run {run_id} --warehouse {warehouse}`",
+    if problem:
+        print(f"mdm run: the run report could not be written ({problem}); write it with "
+              f"`mdm report --run {result.run_id} --warehouse {warehouse}`",
               file=sys.stderr)  # fmt: skip
+    return result, outcome
 
 
 def _run(args: argparse.Namespace) -> int:

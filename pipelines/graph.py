@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from . import versions
+from . import recording, versions
 from .analytics import analytics_asset, analytics_check
 from .assets import build_assets, golden_contract, owners, project_entities
 from .checks import build_checks
@@ -63,6 +63,8 @@ def build_definitions(
         asset_checks=checks,
         jobs=[job],
         schedules=[daily],
+        # the runs the UI or the schedule launch reach the ledger and get their report too
+        sensors=recording.sensors(job, Path(project_dir), warehouse),
         resources={
             "warehouse": WarehouseResource(
                 path=path, keep_versions=versions.KEEP if keep_versions is None else keep_versions

@@ -47,16 +47,20 @@ def release() -> None:
         libc.malloc_trim(0)
 
 
-@dg.success_hook(name="release_memory_after_success")
+def _ended(context: dg.HookContext) -> None:
+    # the step's CPU and the process's peak memory, for the run ledger
+    usage.mark(context.step_key, context.resources.warehouse.root, context.run_id)
+    release()
+
+
+@dg.success_hook(name="release_memory_after_success", required_resource_keys={"warehouse"})
 def _after_success(context: dg.HookContext) -> None:
-    usage.mark(context.step_key)  # the step's CPU, for the run ledger
-    release()
+    _ended(context)
 
 
-@dg.failure_hook(name="release_memory_after_failure")
+@dg.failure_hook(name="release_memory_after_failure", required_resource_keys={"warehouse"})
 def _after_failure(context: dg.HookContext) -> None:
-    usage.mark(context.step_key)
-    release()
+    _ended(context)
 
 
 STEP_HOOKS = {_after_success, _after_failure}

@@ -4,6 +4,7 @@ stopped it, check results, quarantined records and counts (for the CLI and the l
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,14 +38,20 @@ class Outcome:
         return "; ".join(self.problems) if self.problems else "published"
 
 
+def run_events(instance: dg.DagsterInstance, run_id: str) -> list[dg.DagsterEvent]:
+    """A run's events as its instance stored them (whoever launched it: CLI, UI, schedule)."""
+    return [r.dagster_event for r in instance.all_logs(run_id) if r.dagster_event is not None]
+
+
 def _metadata_value(value: object) -> object:
     return getattr(value, "value", value)
 
 
-def collect(result: dg.ExecuteInProcessResult, warehouse: Path) -> Outcome:
+def collect(events: Iterable[dg.DagsterEvent], warehouse: Path) -> Outcome:
+    """The outcome of a run from its events (`run_events`) and the files it wrote."""
     materialized: dict[str, dict] = {}
     checks, problems = [], []
-    for event in result.all_events:
+    for event in events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.event_specific_data.materialization
             materialized[mat.asset_key.to_user_string()] = {

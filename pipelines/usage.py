@@ -10,6 +10,8 @@ in US dollars, roughly).
 
 from __future__ import annotations
 
+import json
+import os
 import resource
 import subprocess
 import time
@@ -26,9 +28,28 @@ def start() -> None:
     _started[0] = time.process_time()
 
 
-def mark(step_key: str) -> None:
-    """A step ended (`pipelines.memory`'s hooks call this)."""
+def mark(step_key: str, root: Path | None = None, run_id: str | None = None) -> None:
+    """A step ended (`pipelines.memory`'s hooks call this). With the warehouse `root`, what the
+    run used so far is written to `spent_path`: the process that records the run (the CLI, or
+    the sensor after a run the UI or a schedule launched) reads it there."""
     _marks.append((step_key, time.process_time()))
+    if root is not None and run_id is not None:
+        path = spent_path(root, run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"steps": cpu_by_step(), "cpu_seconds": cpu_seconds(),
+                                   "peak_rss_gb": peak_rss_gb()}))  # fmt: skip
+        os.replace(tmp, path)
+
+
+def spent_path(root: Path, run_id: str) -> Path:
+    return Path(root) / "intermediate" / "usage" / f"{run_id}.json"
+
+
+def spent(root: Path, run_id: str) -> dict:
+    """What run `run_id` used, as its steps' hooks wrote it ({} when they wrote nothing)."""
+    path = spent_path(root, run_id)
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def cpu_by_step() -> dict[str, float]:
@@ -91,9 +112,8 @@ def cost(cpu_seconds: float, storage_gb: float, cpu_hour: float, gb_month: float
     return cpu_seconds / 3600 * cpu_hour + storage_gb * gb_month
 
 
-def run_record(result, outcome, instance, project: Path, warehouse: Path, started_at):
+def run_record(run_id: str, outcome, instance, project: Path, warehouse: Path, started_at):
     """The run's row of `audit.runs` (`ledger.RunRecord`), every field filled."""
-    import json
     from datetime import UTC, datetime
 
     from . import ledger, versions
@@ -101,11 +121,12 @@ def run_record(result, outcome, instance, project: Path, warehouse: Path, starte
     from .settings import SettingsError, load_settings
 
     finished = datetime.now(UTC)
-    cpu = cpu_by_step()
+    used = spent(warehouse, run_id)
+    cpu = used.get("steps", {})
     stages = {
         s.step_key: {"wall": round((s.end_time or s.start_time or 0) - (s.start_time or 0), 3),
                      "cpu": cpu.get(s.step_key)}
-        for s in instance.get_run_step_stats(result.run_id)
+        for s in instance.get_run_step_stats(run_id)
     }  # fmt: skip
     try:
         contracts = {c.id: c.version for c in load_project(project).contracts}
@@ -114,15 +135,16 @@ def run_record(result, outcome, instance, project: Path, warehouse: Path, starte
         contracts, prices = {}, None
     built = versions.folder(warehouse, outcome.version) if outcome.version else None
     storage = folder_gb(built) if built else 0.0
-    seconds = cpu_seconds()
-    price = cost(seconds, storage, prices.cpu_hour, prices.gb_month) if prices else None
+    seconds = used.get("cpu_seconds")
+    price = (cost(seconds, storage, prices.cpu_hour, prices.gb_month)
+             if prices and seconds is not None else None)  # fmt: skip
     return ledger.RunRecord(
-        result.run_id, started_at, finished, outcome.status, str(Path(project).resolve()),
+        run_id, started_at, finished, outcome.status, str(Path(project).resolve()),
         outcome.message, outcome.records_in, outcome.quarantined, outcome.golden_records,
         outcome.version, code_version=code_version(),
         contract_versions=json.dumps(contracts, sort_keys=True),
         wall_seconds=round((finished - started_at).total_seconds(), 3), cpu_seconds=seconds,
-        stages=json.dumps(stages), peak_rss_gb=peak_rss_gb(),
+        stages=json.dumps(stages), peak_rss_gb=used.get("peak_rss_gb"),
         rows_in=json.dumps(outcome.per_source), candidate_pairs=outcome.candidate_pairs,
         comparisons=sum(outcome.pairs.values()), auto_merges=outcome.auto_merges,
         review_pairs=outcome.review_pairs, golden=json.dumps(outcome.golden),
