@@ -25,7 +25,12 @@ RECORDED_BY = "mdm/recorded_by"  # run tag: who records the run, when not the se
 
 
 def record(
-    instance: dg.DagsterInstance, run_id: str, project: Path, warehouse: Path, started_at
+    instance: dg.DagsterInstance,
+    run_id: str,
+    project: Path,
+    warehouse: Path,
+    started_at,
+    finished_at=None,
 ) -> tuple[Outcome, bool, str | None]:
     """Record run `run_id`: (its outcome, whether the ledger took the rows now rather than
     parking them in ledger.pending/, why the report could not be written or None)."""
@@ -35,7 +40,7 @@ def record(
                    "run_id": run_id} if outcome.version else None  # fmt: skip
     recorded = append(
         warehouse,
-        usage.run_record(run_id, outcome, instance, project, warehouse, started_at),
+        usage.run_record(run_id, outcome, instance, project, warehouse, started_at, finished_at),
         outcome.checks,
         outcome.quarantine,
         publication,
@@ -62,8 +67,9 @@ def sensors(
         root = Path(warehouse if warehouse is not None else os.environ["MDM_WAREHOUSE"])
         stats = context.instance.get_run_stats(run.run_id)
         started = datetime.fromtimestamp(stats.start_time or stats.launch_time or 0, UTC)
+        ended = datetime.fromtimestamp(stats.end_time, UTC) if stats.end_time else None
         outcome, recorded, problem = record(context.instance, run.run_id, project, root.resolve(),
-                                            started)  # fmt: skip
+                                            started, ended)  # fmt: skip
         context.log.info(f"run {run.run_id} recorded in the ledger ({outcome.status}"
                          + ("" if recorded else "; waiting in ledger.pending/") + ")"
                          + (f"; its report could not be written: {problem}" if problem else

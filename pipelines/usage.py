@@ -112,15 +112,17 @@ def cost(cpu_seconds: float, storage_gb: float, cpu_hour: float, gb_month: float
     return cpu_seconds / 3600 * cpu_hour + storage_gb * gb_month
 
 
-def run_record(run_id: str, outcome, instance, project: Path, warehouse: Path, started_at):
-    """The run's row of `audit.runs` (`ledger.RunRecord`), every field filled."""
+def run_record(run_id: str, outcome, instance, project: Path, warehouse: Path, started_at,
+               finished_at=None):  # fmt: skip
+    """The run's row of `audit.runs` (`ledger.RunRecord`), every field filled; `finished_at`
+    defaults to now (the CLI records a run as it ends)."""
     from datetime import UTC, datetime
 
     from . import ledger, versions
     from .contracts import ContractError, load_project
     from .settings import SettingsError, load_settings
 
-    finished = datetime.now(UTC)
+    finished = finished_at or datetime.now(UTC)
     used = spent(warehouse, run_id)
     cpu = used.get("steps", {})
     stages = {

@@ -57,6 +57,11 @@ def test_the_sensor_records_a_run_the_ui_launched(launched: dict) -> None:
     stages = json.loads(run["stages"])
     assert all(s["cpu"] is not None and s["cpu"] >= 0 for s in stages.values())
     assert 1 < run["cpu_seconds"] < 120 and 0.1 < run["peak_rss_gb"] < 8
+    # the run's own start and end, not when the sensor got to it
+    stats = launched["instance"].get_run_stats(run_id)
+    assert run["started_at"].timestamp() == pytest.approx(stats.start_time, abs=0.01)
+    assert run["finished_at"].timestamp() == pytest.approx(stats.end_time, abs=0.01)
+    assert run["wall_seconds"] == pytest.approx(stats.end_time - stats.start_time, abs=0.01)
     assert run["cost"] > 0 and run["cost_per_1k_records"] > 0
     assert not usage.spent_path(warehouse, run_id).exists()
     assert report.path_for(warehouse, run_id).is_file()
