@@ -249,7 +249,7 @@ def _changes(run: dict, previous: dict | None) -> list[dict]:
     """The headline figures beside the previous run's."""
     fields = [("records in", "records_in"), ("quarantined", "quarantined"),
               ("candidate pairs", "candidate_pairs"), ("auto-merged pairs", "auto_merges"),
-              ("review-band pairs", "review_pairs"), ("golden records", "golden_records"),
+              ("review-band pairs", "review_pairs"), ("golden customers", "golden_records"),
               ("wall seconds", "wall_seconds"), ("CPU seconds", "cpu_seconds"),
               ("peak memory (GB)", "peak_rss_gb"), ("cost (USD)", "cost"),
               ("cost per 1,000 records (USD)", "cost_per_1k_records")]  # fmt: skip
