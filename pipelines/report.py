@@ -53,6 +53,7 @@ class Figures:
     history: list[dict]
     checks: list[dict]
     drift: list[dict]
+    quarantine: list[tuple[str, str, int]] = field(default_factory=list)  # source, rule, rows
     entities: dict[str, dict] = field(default_factory=dict)
     settings: MatchSettings = field(default_factory=MatchSettings)
     notes: list[str] = field(default_factory=list)
@@ -82,8 +83,16 @@ def gather(warehouse: Path, run_id: str | None = None) -> Figures:
         .sort("asset", "check_name")
         .to_dicts()
     )
+    quarantine = (
+        ledger.read(warehouse, "audit.quarantine")
+        .filter(pl.col("run_id") == run["run_id"])
+        .group_by("source", "rule")
+        .len()
+        .sort("len", "source", "rule", descending=[True, False, False])
+    )  # counts only: its excerpts quote source lines
     figures = Figures(
         run=run,
+        quarantine=quarantine.rows(),
         previous=_parsed(rows[at - 1]) if at else None,
         history=[_parsed(r) for r in rows[max(0, at + 1 - HISTORY) : at + 1]],
         checks=[c for c in checks if not c["check_name"].startswith("drift_")],
@@ -200,6 +209,9 @@ def charts(figures: Figures) -> dict:
     out = {
         "counts": plots.bars("counts per stage", counts(run)),
         "sources": plots.bars("records in per source", sorted(run["rows_in"].items())),
+        "id_events": plots.bars("golden ID events", list(run["id_events"].items()))
+        if run["id_events"]
+        else None,
         "stages": plots.columns(
             "seconds per stage",
             list(stages),

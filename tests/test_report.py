@@ -67,6 +67,11 @@ def test_the_plotted_counts_are_the_runs_own(runs, sample_runs: dict) -> None:
             assert counts[(f"golden {entity}", "")] == golden
             sizes = bars(page, f"cluster sizes {entity}")
             assert sum(sizes.values()) == golden
+        events = bars(page, "golden ID events")
+        assert {label: v for (label, _), v in events.items()} == run["id_events"]
+        table = page.split('id="quarantine"')[1].split("</table>")[0]
+        quarantined = re.findall(r'<td class="n">([\d,]+)</td></tr>', table)
+        assert sum(int(n.replace(",", "")) for n in quarantined) == run["quarantined"] == 45
         sources = bars(page, "records in per source")
         assert {label: v for (label, _), v in sources.items()} == run["rows_in"]
         weights = {e: bars(page, f"match weights {e}") for e in run["golden"]}
@@ -102,7 +107,8 @@ def test_the_page_fetches_nothing(runs, sample_runs: dict) -> None:
     for needle in ("<script", "<link", "<img", "<iframe", "src=", "url(", "@import", "http:",
                    "https:"):  # fmt: skip
         assert needle not in page, needle
-    assert page.count('<svg class="chart"') == 2 + 1 + 3 * 3 + 2  # every chart is drawn
+    # counts, sources, ID events; stages; three per entity; recent runs: every chart is drawn
+    assert page.count('<svg class="chart"') == 3 + 1 + 3 * 3 + 2
 
 
 def test_mdm_report_rewrites_a_runs_page_from_the_ledger(runs, sample_runs, tmp_path) -> None:

@@ -293,7 +293,8 @@ def test_the_run_report_renders_its_plots_with_the_runs_own_figures(browser, dri
     assert open_page(browser, drifted["page"]) == []  # no console error or warning
     assert external_references(browser) == []  # works offline
     charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart")
-    assert len(charts) == 2 + 1 + 3 + 2  # counts, sources; stages; one entity's three; history
+    # counts, sources, ID events; stages; one entity's three; recent runs
+    assert len(charts) == 3 + 1 + 3 + 2
     for chart in charts:
         assert chart.is_displayed() and chart.size["width"] > 200 and chart.size["height"] > 80
     # the counts-per-stage chart draws audit.runs' figures, bars in proportion to them
