@@ -130,7 +130,7 @@ _RETENTION_UNITS = {
 }
 _OFFSET_UNITS = {"days": "d", "months": "mo", "years": "y"}
 # JDK DateTimeFormatter letters (ODCS date formats) -> the % codes Polars parses, longest first
-# (the letters pipelines/checks.py translates for its type checks).
+# (the letters pipelines/checks/ translates for its type checks).
 _JAVA_TO_POLARS = (
     ("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
     ("HH", "%H"), ("mm", "%M"), ("ss", "%S"), ("SSSSSS", "%6f"), ("SSS", "%3f"),

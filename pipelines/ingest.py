@@ -40,7 +40,7 @@ _REJECT_RULES = {
 }
 MAX_LINE_BYTES = 8_000_000  # a record longer than this is rejected, not read
 RAW_EXCERPT = 200  # characters of a rejected line kept for the steward
-# A timestamp as ISO 8601 writes it (the text pipelines/checks.py accepts for logicalType
+# A timestamp as ISO 8601 writes it (the text pipelines/checks/ accepts for logicalType
 # timestamp): a date, optionally a time to the minute, second or fraction, and a UTC offset or Z.
 _ISO_TIMESTAMP = (
     r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"

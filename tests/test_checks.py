@@ -1,4 +1,4 @@
-"""Contract rules as asset checks (pipelines/checks.py): which checks the repository's contracts
+"""Contract rules as asset checks (pipelines/checks/): which checks the repository's contracts
 make and which of them block, load-time errors for rules the project cannot evaluate, and real
 Great Expectations validations: the committed sample passes every check; a planted duplicate key
 fails the blocking check with the key (and no PII) in its metadata; a warning is reported
@@ -20,7 +20,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-import pipelines.checks as checks_module
+import pipelines.checks.evaluate as checks_evaluation
 from conftest import ROOT, copy_project, edit_contract
 from pipelines.assets import asset_teams, build_assets
 from pipelines.checks import (
@@ -983,7 +983,7 @@ def test_a_sql_rule_cannot_read_files_or_urls(tmp_path: Path) -> None:
 def test_a_runaway_sql_rule_fails_its_check_when_its_time_is_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(checks_module, "SQL_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(checks_evaluation, "SQL_TIMEOUT_SECONDS", 0.5)
     endless = _sql("SELECT count(*) FROM ${table}, range(100000000000)", name="endless")
     suite = _suite(tmp_path, "billing_customers", _schema_quality(endless))
     started = time.perf_counter()
@@ -1034,13 +1034,13 @@ def test_a_custom_expectation_runs_in_the_asset_validation(
     )  # fmt: skip
     assert dict(rule.expectations[0].kwargs) == {"min_value": 0, "column": "amount"}
     contexts: list[Any] = []  # Great Expectations contexts made: one per validation
-    real_context = checks_module._context
+    real_context = checks_evaluation._context
 
     def counted(gx: Any) -> Any:
         contexts.append(gx)
         return real_context(gx)
 
-    monkeypatch.setattr(checks_module, "_context", counted)
+    monkeypatch.setattr(checks_evaluation, "_context", counted)
     keys = [f"G{i:04d}" for i in range(6)]
     good = pl.DataFrame({"golden_id": keys, "amount": [10.0, 0.0, 3.5, None, 7.0, 1.0]})
     ok = _run(suite, good, tmp_path / "ok.parquet", "amount_custom", "golden_id_duplicateValues")

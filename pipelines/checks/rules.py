@@ -1,132 +1,26 @@
-"""Contract rules as Dagster asset checks, evaluated with Great Expectations 1.x (sql: DuckDB).
+"""Contract rules translated into checks: what each ODCS quality rule, schema property and
+logical type of a contract becomes (`CheckRule`: its expectations, operator and threshold,
+severity), once, when the definitions are built. A rule that cannot be evaluated is a
+`ContractError` naming the contract file and the rule's place. The vocabulary is described in
+`pipelines.checks`."""
 
-Every contract becomes the checks of one asset: a source contract checks
-``raw/<source_system>_<object_name>`` (every column text, as landed), the golden contract checks
-``golden/<entity>`` (typed columns), each read from its Parquet intermediate. The rules are
-translated once, when the definitions are built; a rule this module cannot evaluate is a
-`ContractError` then, naming the contract file and the rule's place
-(``contracts/billing_customers.odcs.yaml: schema[0].properties[3].quality[1]: ...``).
-
-What becomes a check (check name, Great Expectations expectation; blocking or not):
-
-- every ``required: true`` column exists (``schema``; expect_column_to_exist, and for typed data
-  such as golden tables each column's Parquet type against its logicalType) - blocking;
-- ``required: true`` (``<col>_not_null``; expect_column_values_to_not_be_null) - blocking;
-- ``unique: true`` or a one-column ``primaryKey`` (``<col>_unique``;
-  expect_column_values_to_be_unique) - blocking; a primary key of several columns
-  (``primary_key_unique``; expect_compound_columns_to_be_unique) - blocking;
-- a text column's ``logicalType`` (``<col>_type``): integer, number, boolean, timestamp and time
-  by expect_column_values_to_match_regex, date by expect_column_values_to_match_strftime_format
-  (its ``logicalTypeOptions.format``, default yyyy-MM-dd; so 30/02 fails); string: no check -
-  warning;
-- ``logicalTypeOptions.pattern`` (``<col>_pattern``; expect_column_values_to_match_regex, a
-  search as in JSON schema) - warning;
-- ``minLength``/``maxLength`` (``<col>_length``; expect_column_value_lengths_to_be_between) -
-  warning;
-- ``minimum``/``maximum``/``exclusiveMinimum``/``exclusiveMaximum`` of integer and number
-  (``<col>_range``; expect_column_values_to_be_between, on a text column's numeric value) -
-  warning;
-- the ODCS library metrics, blocking when ``severity: error``:
-  ``nullValues`` (``<col>_nullValues``; expect_column_values_to_not_be_null),
-  ``missingValues`` (``<col>_missingValues``; expect_column_values_to_not_be_in_set, plus
-  expect_column_values_to_not_be_null when the list holds null),
-  ``invalidValues`` (``<col>_invalidValues``; expect_column_values_to_be_in_set for
-  ``validValues``, expect_column_values_to_match_regex for ``pattern``),
-  ``duplicateValues`` (``<col>_duplicateValues``; expect_column_values_to_be_unique; on the
-  schema object with ``arguments.properties``: ``duplicateValues``,
-  expect_compound_columns_to_be_unique) and
-  ``rowCount`` (``rowCount``; expect_table_row_count_to_be_between, for its observed value);
-- ``type: sql`` rules (the rule's ``name``, else ``<col>_sql`` / ``sql``, then ``_2``, ...;
-  DuckDB, not Great Expectations), blocking when ``severity: error``: the ``query`` returns one
-  number, compared with the rule's operator as a metric's count is (``unit`` other than rows is
-  a load-time error). ``${table}`` / ``${object}`` / ``{object}`` stand for the asset's data,
-  on a property ``${column}`` / ``${property}`` / ``{property}`` for its column; each becomes a
-  quoted identifier (the data is the relation ``<layer>_<name>``, e.g.
-  ``raw_billing_customers``), never a value. Each query runs in a fresh in-memory DuckDB where
-  the asset's Parquet file is registered as an Arrow dataset (scanned lazily, only the columns
-  the query names) and file, network and extension access are then switched off and locked: the
-  query can read that data and nothing else. No row, several rows or columns, a text, null or a
-  SQL error fail the check, with the reason (quoted data values redacted) in its metadata;
-- ``type: custom`` rules with ``engine: great-expectations`` (the rule's ``name``, else
-  ``<col>_custom`` / ``custom``), blocking when ``severity: error``: ``implementation`` names one
-  expectation, ``{type: expect_column_values_to_be_between, kwargs: {min_value: 0}}`` (also as
-  YAML/JSON text, with ``expectation_type``, or by class name, ExpectColumnValuesToBeBetween); on
-  a property ``column`` defaults to it. It joins the asset's one validation and passes when the
-  expectation succeeds; its metadata shows the expectation, its arguments, GE's unexpected count
-  and percent (of non-null values), and failing keys as for the metrics.
-
-Pass or fail is decided here, not by Great Expectations: each expectation measures (failing
-rows, or the row count), and the rule's ODCS operator (``mustBe``, ``mustNotBe``,
-``mustBeGreaterThan``, ``mustBeGreaterOrEqualTo``, ``mustBeLessThan``,
-``mustBeLessOrEqualTo``, ``mustBeBetween`` and ``mustNotBeBetween``, both bounds inclusive) is
-applied to that count, or with ``unit: percent`` to ``100 * failing / rows`` (all rows of the
-asset, nulls included). Implicit rules (required, unique, primary key, logical type, pattern,
-length, range) must have no failing row. Counting follows Great Expectations: nulls are neither
-invalid, missing (unless ``missingValues`` lists null) nor duplicated; ``duplicateValues``
-counts every row whose value occurs more than once. Logical-type options not listed above
-(``format: email``, ``multipleOf``, date bounds) are descriptive and not checked.
-
-Blocking: ``severity: error`` and the implicit required / unique / primary-key rules (and
-``schema``) make the check blocking (`AssetCheckSpec(blocking=True)`, results of severity
-ERROR): downstream assets do not run when it fails. ``warning``, ``info`` or no severity is a
-warning: reported with severity WARN, never blocking. A contract's explicit rule replaces the
-implicit one of the same meaning on that column (``nullValues`` replaces ``<col>_not_null``,
-``duplicateValues`` replaces ``<col>_unique``), so the contract decides the tolerance and the
-severity, e.g. that a few null keys are quarantined and only more than 1% stop the run.
-
-Not evaluated, hence load-time errors: a metric at the wrong level, missing or unexpected
-arguments, a regex Python cannot compile, a threshold that is not a number, ``unit`` other than
-rows/percent, a percent ``rowCount`` and a severity other than error/warning/info; a sql query
-that DuckDB cannot parse or that is not ONE SELECT (or WITH ... SELECT) statement (COPY, CREATE,
-ATTACH, SET, INSTALL, two statements: parsed by `duckdb` ``extract_statements``, never run), an
-unknown ``${...}`` placeholder and ``${column}`` on the schema object; a custom rule on another
-engine, an expectation Great Expectations does not have (or one this project cannot run: those
-issuing their own query or comparing the table's whole column list), arguments the expectation
-rejects (it is built when the contract loads: its pydantic validation speaks) or sets itself
-(``meta``, ``result_format``, ...), a non-GE ``condition_parser``, and a column the contract
-does not declare. Great Expectations is imported to load a contract only when it has a custom
-rule (the import costs ~5 s). ``type: text`` rules are documentation and make no check
-(`pipelines.assets` lists them in the asset's metadata).
-
-Each asset's checks are ONE `dg.multi_asset_check`: it reads only the columns its selected
-rules need (plus the key column and the ``_record``/``_line`` locators the landing adds), and
-runs ONE validation with the whole suite (sql rules beside it, one DuckDB query each). Each
-result's metadata carries the expectation(s) it ran (or the query, its value and time), the
-failing count and percent, the operator and threshold, and up to 20 failing keys (the contract's
-key for sources; the primary key, ``golden_id``, for golden) and record numbers; never a value
-of a PII-tagged or classified column (failing values are shown only for unclassified columns
-other than the key).
-
-Owners: Dagster 1.13's `AssetCheckSpec` has no ``owners`` (and its snapshot keeps no spec
-metadata), so a check's owners - the contract team's owners from ownership.yaml, the same as
-its asset's - are carried where Dagster keeps them: the check's description (shown in the UI),
-the spec metadata (``owners``, ``team``, read by code such as ``mdm owners``), the op tag
-``mdm/team`` of the check's step, and each result's metadata.
-"""
+from __future__ import annotations
 
 import difflib
 import functools
 import logging
 import math
 import re
-import threading
-import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import dagster as dg
 import duckdb
-import pyarrow as pa
-import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 import yaml
-from dagster import AssetCheckExecutionContext
 
-from .contracts import (
+from ..contracts import (
     Contract,
     ContractError,
     ContractProperty,
@@ -136,14 +30,11 @@ from .contracts import (
     SourceContract,
     StagedContract,
 )
-from .warehouse import WarehouseResource
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
-SAMPLE_SIZE = 20  # failing keys (and record numbers) shown per check
-SQL_TIMEOUT_SECONDS = 600  # a sql rule's query, at most (it then fails its check)
-LOCATORS = ("_record", "_line")  # internal columns the landing adds that locate a row
+
 OPERATORS = (
     "mustBe",
     "mustNotBe",
@@ -173,25 +64,11 @@ _JAVA_DATE_TOKENS = (
     ("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
     ("HH", "%H"), ("mm", "%M"), ("ss", "%S"), ("SSSSSS", "%f"), ("SSS", "%f"),
 )  # fmt: skip
-# Parquet types a typed column may have for each logical type (golden tables are typed).
-_ARROW_TYPES = {
-    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
-    "integer": pa.types.is_integer,
-    "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t),
-    "boolean": pa.types.is_boolean,
-    "date": pa.types.is_date,
-    "timestamp": pa.types.is_timestamp,
-    "time": pa.types.is_time,
-    "object": pa.types.is_struct,
-    "map": pa.types.is_map,
-    "array": lambda t: pa.types.is_list(t) or pa.types.is_large_list(t),
-}
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_]+")
 # A sql rule's placeholders: ${name} (ODCS), and the bare {object} / {property} some tools write.
 _PLACEHOLDER = re.compile(r"\$\{\s*([A-Za-z_]\w*)\s*\}|\{(object|property)\}")
 _TABLE_WORDS = ("table", "object")  # the asset's data
 _COLUMN_WORDS = ("column", "property")  # the rule's property
-_QUOTED = re.compile(r"'(?:[^']|'')*'")  # a quoted literal in a DuckDB error message
 # Custom expectations this project cannot run as a custom rule, and why.
 _UNSUPPORTED_EXPECTATIONS = dict.fromkeys(
     ("unexpected_rows_expectation", "expect_query_results_to_match_comparison",
@@ -214,6 +91,25 @@ _RESERVED_KWARGS = {
     "batch_id": "is set by Great Expectations",
     "severity": "is the rule's own severity (error, warning, info), not an argument",
 }
+
+
+def _quiet_great_expectations() -> Any:
+    """Import Great Expectations (~5 s, so only inside a check) with its logs quiet."""
+    for name in ("great_expectations", "great_expectations.core", "great_expectations.validator"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+        from great_expectations.execution_engine import pandas_execution_engine as engine
+    # GE hashes every row of every in-memory batch for a fingerprint it only reports in the
+    # batch markers (nothing reads it back): at 1M entities that cost ~70 s a run, more than
+    # the validations. The data validated is the asset's Parquet file, named in the metadata.
+    engine.hash_pandas_dataframe = _no_fingerprint
+    return gx
+
+
+def _no_fingerprint(frame: Any) -> str:
+    return f"not computed ({len(frame):,} rows)"
 
 
 # --- the translated rules ----------------------------------------------------------------------
@@ -1094,472 +990,3 @@ def asset_suites(project: Project) -> list[AssetSuite]:
     if problems:
         raise ContractError(problems)
     return suites
-
-
-# --- evaluation --------------------------------------------------------------------------------
-
-
-def _quiet_great_expectations() -> Any:
-    """Import Great Expectations (~5 s, so only inside a check) with its logs quiet."""
-    for name in ("great_expectations", "great_expectations.core", "great_expectations.validator"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import great_expectations as gx
-        from great_expectations.execution_engine import pandas_execution_engine as engine
-    # GE hashes every row of every in-memory batch for a fingerprint it only reports in the
-    # batch markers (nothing reads it back): at 1M entities that cost ~70 s a run, more than
-    # the validations. The data validated is the asset's Parquet file, named in the metadata.
-    engine.hash_pandas_dataframe = _no_fingerprint
-    return gx
-
-
-def _no_fingerprint(frame: Any) -> str:
-    return f"not computed ({len(frame):,} rows)"
-
-
-def _context(gx: Any) -> Any:
-    """An ephemeral, in-memory context: progress bars off (the supported switch in GE 1.x is
-    the project config's ``progress_bars``), no usage statistics."""
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    config = DataContextConfig(
-        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
-        analytics_enabled=False,
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-    )
-    return gx.get_context(mode="ephemeral", project_config=config)
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-able Python value (numpy scalars, NaN -> None)."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
-def _type_mismatches(
-    suite: AssetSuite, schema: pa.Schema, columns: Iterable[str]
-) -> dict[str, str]:
-    """Typed columns whose Parquet type does not fit the contract's logicalType."""
-    out: dict[str, str] = {}
-    for col in columns:
-        if col not in schema.names:
-            continue
-        arrow = schema.field(col).type
-        logical = suite.schema_types.get(col, "")
-        if suite.text and (pa.types.is_string(arrow) or pa.types.is_large_string(arrow)):
-            continue  # landed text; its values are checked by <col>_type
-        fits = _ARROW_TYPES.get(logical)
-        if fits is not None and not fits(arrow):
-            out[col] = f"{arrow} is not {logical}"
-    return out
-
-
-def _load(path: Path, schema: pa.Schema, columns: Sequence[str]) -> "pd.DataFrame":
-    import pandas as pd
-
-    wanted = [c for c in dict.fromkeys(columns) if c in schema.names]
-    if not wanted:  # only the row count is needed: an index of that length, read from metadata
-        rows = pq.ParquetFile(path).metadata.num_rows
-        return pd.DataFrame(index=pd.RangeIndex(rows))
-    # one chunk per column: Great Expectations filters its frame once per expectation, and
-    # Arrow takes rows from one contiguous array at twice the speed of one per row group
-    frame = pq.read_table(path, columns=wanted).combine_chunks().to_pandas()
-    # Great Expectations compares int64 and float64 columns as arrays and any other number type
-    # (uint32 counts, int32 versions) one Python value at a time: ~7 s per million-row run
-    narrow = {c: "int64" if t.kind in "iu" else "float64" for c, t in frame.dtypes.items()
-              if t.kind in "iuf" and t.itemsize < 8}  # fmt: skip
-    return frame.astype(narrow) if narrow else frame
-
-
-class _NotANumber(ValueError):
-    """A sql rule's query ran but did not return one number."""
-
-
-def _run_sql(suite: AssetSuite, rule: CheckRule, path: Path) -> dg.AssetCheckResult:
-    """One sql rule on the Parquet file `path`. Whatever goes wrong in the contract's query (a
-    SQL error, no row, a text) fails this check with the reason; the other checks still run."""
-    started = time.perf_counter()
-    extra: dict[str, Any] = {"query": rule.query, "relation": _relation(suite.contract)}
-    try:
-        value = _query_value(path, _relation(suite.contract), rule.sql)
-    except _NotANumber as exc:
-        passed, extra["error"] = False, str(exc)
-    except Exception as exc:  # any failure of the query is this check's finding
-        passed, extra["error"] = False, _redacted(f"{type(exc).__name__}: {exc}", rule.sql)
-    else:
-        passed, extra["value"] = rule.threshold.holds(value), value
-    extra["elapsed_seconds"] = round(time.perf_counter() - started, 4)
-    return _result(suite, rule, passed=passed, extra=extra)
-
-
-def _query_value(path: Path, relation: str, sql: str) -> float | int:
-    """The one number `sql` returns over the Parquet file `path`, registered as `relation` in a
-    fresh in-memory DuckDB that then has no file or network access: the query reads the
-    asset's data, lazily and only the columns it names, and nothing else."""
-    with duckdb.connect(":memory:") as con:
-        con.register(relation, pads.dataset(path, format="parquet"))
-        # after the registration, which keeps working: no files, URLs, extensions or Python
-        # objects from here on, and no SET can undo it
-        for setting in ("enable_external_access", "autoinstall_known_extensions",
-                        "autoload_known_extensions"):  # fmt: skip
-            con.execute(f"SET {setting} = false")
-        con.execute("SET lock_configuration = true")
-        # a runaway query (a cross join of the asset with itself) fails its check, not the run
-        timer = threading.Timer(SQL_TIMEOUT_SECONDS, con.interrupt)
-        timer.start()
-        try:
-            return _one_number(con.sql(sql))
-        except duckdb.InterruptException:
-            raise _NotANumber(f"did not finish within {SQL_TIMEOUT_SECONDS} s") from None
-        finally:
-            timer.cancel()
-
-
-def _one_number(result: duckdb.DuckDBPyRelation) -> float | int:
-    """The one number of a query's result, or `_NotANumber` saying what it was instead."""
-    if len(result.columns) != 1:
-        names = ", ".join(result.columns)
-        raise _NotANumber(f"returned {len(result.columns)} columns ({names}); a check needs "
-                          "one number")  # fmt: skip
-    rows = result.limit(2).fetchall()  # a third row is never computed
-    if len(rows) != 1:
-        raise _NotANumber(f"returned {'no row' if not rows else 'several rows'}; a check "
-                          "needs exactly one")  # fmt: skip
-    value = rows[0][0]
-    if isinstance(value, Decimal):
-        value = float(value)
-    if not _number(value):  # the type is named, never the value itself
-        what = "null" if value is None else f"a {result.types[0]}"
-        if isinstance(value, float):
-            what = "NaN or infinity"
-        raise _NotANumber(f"returned {what}, not a number")
-    return value
-
-
-def _redacted(message: str, sql: str) -> str:
-    """A DuckDB error message without the quoted values it may carry from the data ("Could not
-    convert string 'x@y.com' to INT32"); literals written in the query itself stay."""
-    return _QUOTED.sub(lambda m: m.group() if m.group() in sql else "'...'", message)
-
-
-def validate_suite(
-    suite: AssetSuite, path: Path, names: Iterable[str] | None = None
-) -> list[dg.AssetCheckResult]:
-    """Run the rules called `names` (default: all) of `suite` on the Parquet file `path`: ONE
-    Great Expectations validation for every rule but the sql ones, which DuckDB runs one by one
-    on the same file; one `AssetCheckResult` per rule, in the suite's order."""
-    selected = set(names) if names is not None else {r.name for r in suite.rules}
-    rules = [r for r in suite.rules if r.name in selected]
-    if not path.exists():
-        return [_result(suite, r, passed=False, extra={"error": f"no data at {path}"})
-                for r in rules]  # fmt: skip
-    done = {r.name: _run_sql(suite, r, path) for r in rules if r.measure == "sql"}
-    validated = [r for r in rules if r.measure != "sql"]
-    if validated:  # sql rules alone need neither the frame nor Great Expectations (~5 s import)
-        done.update((r.check_name, r) for r in _validate(suite, path, validated))
-    return [done[r.name] for r in rules]
-
-
-def _validate(
-    suite: AssetSuite, path: Path, rules: Sequence[CheckRule]
-) -> list[dg.AssetCheckResult]:
-    """`rules` (no sql rule) on the Parquet file `path` as ONE Great Expectations validation."""
-    schema = pq.read_schema(path)
-    present = set(schema.names)
-    locators = [c for c in LOCATORS if c in present]
-    index_columns = ([suite.key_column] if suite.key_column in present else []) + locators
-    tested = list(dict.fromkeys(c for r in rules for c in r.columns))
-    loaded = _load(path, schema, [*index_columns, *tested])
-    locate = loaded[index_columns]
-    # Great Expectations copies every column of its frame for each expectation (its null
-    # filter): the key and locator columns go to it only when a rule tests them
-    frame = loaded[[c for c in loaded.columns if c in tested]]
-    del loaded
-    for rule in rules:
-        if rule.numeric_column and rule.numeric_column in frame.columns:
-            import pandas as pd
-
-            column = frame[rule.numeric_column]
-            frame[f"{rule.numeric_column}__number"] = pd.to_numeric(column, errors="coerce")
-
-    gx = _quiet_great_expectations()
-    context = _context(gx)  # before the suite: GE binds a suite to the current context
-    expectation_suite = gx.ExpectationSuite(name=f"{suite.asset_key.to_user_string()} contract")
-    missing: dict[str, list[str]] = {}
-    for rule in rules:
-        missing[rule.name] = [c for c in rule.columns if c not in present]
-        if missing[rule.name] and rule.measure != "schema":
-            continue  # reported as failed below, without running
-        for i, exp in enumerate(rule.expectations):
-            cls = _expectation_classes()[exp.type]
-            expectation_suite.add_expectation(
-                cls(**exp.kwargs, meta={"check": rule.name, "part": i})
-            )
-    outcome: dict[str, list[Any]] = {r.name: [] for r in rules}
-    if expectation_suite.expectations:
-        batch = (
-            context.data_sources.add_pandas("mdm")
-            .add_dataframe_asset(suite.asset_key.to_python_identifier())
-            .add_batch_definition_whole_dataframe("whole")
-            .get_batch(batch_parameters={"dataframe": frame})
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            validation = batch.validate(
-                expectation_suite,
-                result_format={
-                    "result_format": "SUMMARY",
-                    "partial_unexpected_count": SAMPLE_SIZE,
-                    # Row labels only: asking GE for key columns here
-                    # (unexpected_index_column_names) makes it build a dict per failing row,
-                    # ~100x slower when many rows fail; the keys are looked up below instead.
-                    "return_unexpected_index_query": False,
-                },
-            )
-        for result in validation.results:
-            outcome[result.expectation_config.meta["check"]].append(result)
-    return [
-        _evaluate(suite, rule, outcome[rule.name], missing[rule.name], schema, locate)
-        for rule in rules
-    ]
-
-
-def _evaluate(
-    suite: AssetSuite,
-    rule: CheckRule,
-    results: Sequence[Any],
-    missing: Sequence[str],
-    schema: pa.Schema,
-    locate: "pd.DataFrame",
-) -> dg.AssetCheckResult:
-    """One rule's result from its expectations' results; `locate` holds the key and locator
-    columns of every row, for the failing keys."""
-    rows = len(locate)
-    errors = [
-        str(r.exception_info.get("exception_message"))
-        for r in results
-        if (r.exception_info or {}).get("raised_exception")
-    ]
-    extra: dict[str, Any] = {}
-    if rule.measure == "schema":
-        mismatches = _type_mismatches(suite, schema, suite.schema_types)
-        failing = sum(not r.success for r in results) + len(mismatches)
-        extra["missing_columns"] = dg.MetadataValue.json(list(missing))
-        if mismatches:
-            extra["type_mismatches"] = dg.MetadataValue.json(mismatches)
-        measured: float = failing
-        errors = []  # a missing column is the finding, not an error
-    elif missing:
-        extra["missing_columns"] = dg.MetadataValue.json(list(missing))
-        return _result(suite, rule, passed=False, extra=extra)
-    elif rule.measure == "custom":
-        return _custom_result(suite, rule, results, errors, locate)
-    elif rule.measure == "row_count":
-        observed = results[0].result.get("observed_value") if results else None
-        failing, measured = 0, int(observed if observed is not None else rows)
-    else:
-        failing = sum(int(r.result.get("unexpected_count") or 0) for r in results)
-        percent = 100.0 * failing / rows if rows else 0.0
-        measured = percent if rule.threshold.unit == "percent" else failing
-        extra["failing_percent"] = round(percent, 4)
-        extra.update(_sample_metadata(suite, rule, results, locate))
-    if errors:
-        extra["error"] = "; ".join(errors)
-    passed = not errors and rule.threshold.holds(measured)
-    if rule.measure != "row_count":
-        extra["failing_count"] = failing
-    extra.update(measured=round(measured, 4), rows=rows)
-    return _result(suite, rule, passed=passed, extra=extra)
-
-
-def _custom_result(
-    suite: AssetSuite,
-    rule: CheckRule,
-    results: Sequence[Any],
-    errors: Sequence[str],
-    locate: "pd.DataFrame",
-) -> dg.AssetCheckResult:
-    """A custom rule passes when its expectation succeeds; the metadata shows what Great
-    Expectations reports of it, the arguments (the contract's, not data) and failing keys."""
-    reported = (results[0].result or {}) if results else {}
-    extra: dict[str, Any] = {
-        "expectation_kwargs": dg.MetadataValue.json(dict(rule.expectations[0].kwargs)),
-        "rows": len(locate),
-    }
-    if reported.get("unexpected_count") is not None:
-        extra["unexpected_count"] = int(reported["unexpected_count"])
-    if reported.get("unexpected_percent") is not None:  # GE's share: of the non-null values
-        extra["unexpected_percent"] = round(float(reported["unexpected_percent"]), 4)
-    if rule.show_values and reported.get("observed_value") is not None:
-        extra["observed_value"] = _plain(reported["observed_value"])  # e.g. a mean; never PII
-    extra.update(_sample_metadata(suite, rule, results, locate))
-    if errors:
-        extra["error"] = "; ".join(errors)
-    passed = bool(results) and not errors and bool(results[0].success)
-    return _result(suite, rule, passed=passed, extra=extra)
-
-
-def _sample_metadata(
-    suite: AssetSuite, rule: CheckRule, results: Sequence[Any], locate: "pd.DataFrame"
-) -> dict[str, Any]:
-    keys, records, values = _samples(suite, rule, results, locate)
-    extra: dict[str, Any] = {}
-    if suite.key_column and keys:
-        extra["failing_keys"] = dg.MetadataValue.json(keys)
-        extra["key_column"] = suite.key_column
-    if records:
-        extra["failing_records"] = dg.MetadataValue.json(records)
-    if values:
-        extra["failing_values"] = dg.MetadataValue.json(values)
-    return extra
-
-
-def _samples(
-    suite: AssetSuite, rule: CheckRule, results: Sequence[Any], locate: "pd.DataFrame"
-) -> tuple[list[Any], list[Any], list[Any]]:
-    """Up to SAMPLE_SIZE failing keys, record numbers and (for columns that may be shown)
-    values. Great Expectations gives the failing rows' labels; their key and locator values are
-    read from `locate`, never the tested column's values unless the rule may show them."""
-    labels: list[Any] = []
-    values: list[Any] = []
-    for result in results:
-        labels.extend(result.result.get("partial_unexpected_index_list") or ())
-        if rule.show_values and suite.key_column not in rule.columns:
-            shown = map(_plain, result.result.get("partial_unexpected_list") or ())
-            values.extend(v for v in shown if v is not None)
-    rows = locate.loc[sorted(set(labels))[:SAMPLE_SIZE]]  # in row order
-    keys = rows[suite.key_column].map(_plain).tolist() if suite.key_column in rows else []
-    records = [_plain(v) for c in LOCATORS if c in rows for v in rows[c]]
-    return _first(keys), _first(records), _first(values)
-
-
-def _first(values: Iterable[Any]) -> list[Any]:
-    """The first SAMPLE_SIZE distinct values, in order."""
-    return list(dict.fromkeys(values))[:SAMPLE_SIZE]
-
-
-def _result(
-    suite: AssetSuite, rule: CheckRule, *, passed: bool, extra: Mapping[str, Any]
-) -> dg.AssetCheckResult:
-    metadata: dict[str, Any] = {}
-    if rule.expectations:
-        metadata["expectation"] = ", ".join(dict.fromkeys(e.type for e in rule.expectations))
-    else:
-        metadata["engine"] = "duckdb"  # a sql rule
-    if rule.measure != "custom":  # a custom rule's expectation decides by itself
-        value = rule.threshold.value
-        metadata["operator"] = rule.threshold.operator
-        metadata["threshold"] = (
-            dg.MetadataValue.json(list(value)) if isinstance(value, tuple) else value
-        )
-    if rule.measure not in ("custom", "sql"):
-        metadata["unit"] = rule.threshold.unit
-    metadata |= {
-        "rule": rule.rule,
-        "severity": rule.severity,
-        "blocking": rule.blocking,
-        "contract": str(suite.contract.file),
-        "place": rule.place,
-        "owners": dg.MetadataValue.json(list(suite.owners)),
-        **extra,
-    }
-    return dg.AssetCheckResult(
-        asset_key=suite.asset_key,
-        check_name=rule.name,
-        passed=passed,
-        severity=dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN,
-        metadata=metadata,
-    )
-
-
-# --- Dagster definitions -----------------------------------------------------------------------
-
-
-def _spec(suite: AssetSuite, rule: CheckRule) -> dg.AssetCheckSpec:
-    kind = "blocking" if rule.blocking else "warning"
-    text = rule.description or rule.rule
-    description = (
-        f"{text} [{rule.rule}; {kind}; {suite.contract.file.name} {rule.place}]"
-        f" Owners: {', '.join(suite.owners)}."
-    )
-    return dg.AssetCheckSpec(
-        rule.name,
-        asset=suite.asset_key,
-        description=description,
-        blocking=rule.blocking,
-        metadata={
-            "contract": str(suite.contract.file),
-            "place": rule.place,
-            "rule": rule.rule,
-            "severity": rule.severity,
-            "expectations": [e.type for e in rule.expectations],
-            **({"query": rule.query} if rule.measure == "sql" else {}),
-            "team": suite.team,
-            "owners": list(suite.owners),
-        },
-    )
-
-
-def suite_checks(suite: AssetSuite) -> dg.AssetChecksDefinition:
-    """One multi-asset check for every rule of `suite`: one Great Expectations validation, and a
-    DuckDB query per sql rule."""
-
-    @dg.multi_asset_check(
-        specs=[_spec(suite, r) for r in suite.rules],
-        name=f"{suite.asset_key.to_python_identifier()}_contract",
-        description=f"{suite.contract.name}: every rule of {suite.contract.file.name}, "
-        "in one Great Expectations validation (sql rules: DuckDB). "
-        f"Owners: {', '.join(suite.owners)}.",
-        can_subset=True,
-        op_tags={"mdm/team": suite.team},
-    )
-    def contract_checks(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> Iterator[dg.AssetCheckResult]:
-        names = [k.name for k in context.selected_asset_check_keys]
-        started = time.perf_counter()
-        results = validate_suite(suite, warehouse.intermediate(*suite.location), names)
-        failed = [r.check_name for r in results if not r.passed]
-        context.log.info(
-            f"{suite.asset_key.to_user_string()}: {len(results)} contract checks in "
-            f"{time.perf_counter() - started:.2f} s; failed: {', '.join(failed) or 'none'}"
-        )
-        yield from results
-
-    return contract_checks
-
-
-def build_checks(
-    project: Project, asset_keys: Iterable[dg.AssetKey] | None = None
-) -> list[dg.AssetChecksDefinition]:
-    """The contract checks of `project`, one multi-asset check per contract whose asset is in
-    `asset_keys` (default: all). Every contract's rules are translated, so a rule the project
-    cannot evaluate raises `ContractError` even when its asset is not built yet."""
-    suites = asset_suites(project)
-    built = set(asset_keys) if asset_keys is not None else None
-    return [suite_checks(s) for s in suites if s.rules and (built is None or s.asset_key in built)]
-
-
-__all__ = [
-    "AssetSuite",
-    "CheckRule",
-    "Expectation",
-    "Threshold",
-    "asset_suites",
-    "build_checks",
-    "contract_rules",
-    "suite_checks",
-    "validate_suite",
-]
