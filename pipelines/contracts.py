@@ -129,9 +129,9 @@ _RETENTION_UNITS = {
     **dict.fromkeys(("y", "yr", "year", "years"), "years"),
 }
 _OFFSET_UNITS = {"days": "d", "months": "mo", "years": "y"}
-# JDK DateTimeFormatter letters (ODCS date formats) -> the % codes Polars parses, longest first
-# (the letters pipelines/checks/ translates for its type checks).
-_JAVA_TO_POLARS = (
+# JDK DateTimeFormatter letters (ODCS date formats) -> % codes, longest first. Fractions of a
+# second: Polars parses %6f and %3f, Python's strptime (Great Expectations' checks) only %f.
+_JAVA_DATE_TOKENS = (
     ("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
     ("HH", "%H"), ("mm", "%M"), ("ss", "%S"), ("SSSSSS", "%6f"), ("SSS", "%3f"),
 )  # fmt: skip
@@ -731,8 +731,9 @@ def _team(
     return name, []
 
 
-def _polars_date_format(fmt: Any) -> tuple[str | None, str]:
-    """An ODCS (JDK DateTimeFormatter) date format as Polars parses it, or None and why not."""
+def date_format(fmt: Any, *, polars: bool = True) -> tuple[str | None, str]:
+    """An ODCS (JDK DateTimeFormatter) date format as Polars parses it (or, not `polars`, as
+    Python's strptime does), or None and why not."""
     if not isinstance(fmt, str) or not fmt:
         return None, f"must be a date format such as yyyy-MM-dd, not {fmt!r}"
     out, i = "", 0
@@ -743,11 +744,12 @@ def _polars_date_format(fmt: Any) -> tuple[str | None, str]:
                 return None, f"unterminated quote in {fmt!r}"
             out, i = out + fmt[i + 1 : end].replace("%", "%%"), end + 1
             continue
-        token = next((t for t in _JAVA_TO_POLARS if fmt.startswith(t[0], i)), None)
+        token = next((t for t in _JAVA_DATE_TOKENS if fmt.startswith(t[0], i)), None)
         if token:
-            out, i = out + token[1], i + len(token[0])
+            code = token[1] if polars or not token[1].endswith("f") else "%f"
+            out, i = out + code, i + len(token[0])
         elif fmt[i].isalpha():
-            letters = ", ".join(t[0] for t in _JAVA_TO_POLARS)
+            letters = ", ".join(t[0] for t in _JAVA_DATE_TOKENS)
             return None, f"the letter {fmt[i]!r} in {fmt!r} is not a date field ({letters})"
         else:
             out, i = out + fmt[i].replace("%", "%%"), i + 1
@@ -818,7 +820,7 @@ def _retention(
     options = prop.logical_type_options
     parse_format, why = None, ""
     if "format" in options:
-        parse_format, why = _polars_date_format(options["format"])
+        parse_format, why = date_format(options["format"])
     if why:
         fail(f"{place}.logicalTypeOptions.format", why)
     timezone = str(options.get("defaultTimezone") or "UTC")

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import dagster as dg
 import duckdb
@@ -29,11 +29,8 @@ from ..contracts import (
     Project,
     SourceContract,
     StagedContract,
+    date_format,
 )
-
-if TYPE_CHECKING:
-    pass
-
 
 OPERATORS = (
     "mustBe",
@@ -59,11 +56,6 @@ _TEXT_TYPE_REGEX = {
     r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$",
     "time": r"^[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?$",
 }
-# JDK DateTimeFormatter letters (ODCS date formats) -> strftime, longest first.
-_JAVA_DATE_TOKENS = (
-    ("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
-    ("HH", "%H"), ("mm", "%M"), ("ss", "%S"), ("SSSSSS", "%f"), ("SSS", "%f"),
-)  # fmt: skip
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_]+")
 # A sql rule's placeholders: ${name} (ODCS), and the bare {object} / {property} some tools write.
 _PLACEHOLDER = re.compile(r"\$\{\s*([A-Za-z_]\w*)\s*\}|\{(object|property)\}")
@@ -572,28 +564,9 @@ class _Translator:
             )
 
     def strftime(self, fmt: Any, place: str) -> str | None:
-        if not isinstance(fmt, str) or not fmt:
-            self.fail(place, f"must be a date format such as yyyy-MM-dd, not {fmt!r}")
-            return None
-        out, i = "", 0
-        while i < len(fmt):
-            if fmt[i] == "'":  # a quoted literal, e.g. 'T'
-                end = fmt.find("'", i + 1)
-                if end < 0:
-                    self.fail(place, f"unterminated quote in {fmt!r}")
-                    return None
-                out += fmt[i + 1 : end].replace("%", "%%")
-                i = end + 1
-                continue
-            token = next((t for t in _JAVA_DATE_TOKENS if fmt.startswith(t[0], i)), None)
-            if token:
-                out, i = out + token[1], i + len(token[0])
-            elif fmt[i].isalpha():
-                self.fail(place, f"the letter {fmt[i]!r} in {fmt!r} is not a date field this "
-                          "project reads (yyyy, yy, MMM, MM, dd, HH, mm, ss, SSS)")  # fmt: skip
-                return None
-            else:
-                out, i = out + fmt[i].replace("%", "%%"), i + 1
+        out, why = date_format(fmt, polars=False)
+        if out is None:
+            self.fail(place, why)
         return out
 
     def range_rule(
