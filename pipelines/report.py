@@ -19,17 +19,20 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 import duckdb
 import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from . import histograms, ledger, plots, versions
+from matching.mapping import Entity
+
+from . import histograms, ledger, plots, usage, versions
 from .settings import MatchSettings, SettingsError, load_settings
 
 FOLDER = "reports"
 HISTORY = 30  # runs in the "recent runs" charts
-ENTITIES = ("customer", "account", "contract")
+ENTITIES = get_args(Entity)  # in resolution order
 # Dagster step keys by the stage they belong to (a step's checks go with its asset)
 STAGES = ("raw", "staged", "candidates", "scored", "clusters", "golden", "drift", "version",
           "analytics", "publish")  # fmt: skip
@@ -178,14 +181,16 @@ def stage_of(step_key: str) -> str:
     return head if head in STAGES else "other"
 
 
-def stage_seconds(stages: dict) -> dict[str, dict[str, float]]:
-    """Wall and CPU seconds per stage, in pipeline order."""
+def stage_seconds(stages: dict, cpu_hour: float) -> dict[str, dict[str, float]]:
+    """Wall and CPU seconds per stage, in pipeline order, and the CPU's price."""
     out = {s: {"wall": 0.0, "cpu": 0.0} for s in (*STAGES, "other")}
     for step, spent in stages.items():
         stage = out[stage_of(step)]
         stage["wall"] += spent.get("wall") or 0.0
         stage["cpu"] += spent.get("cpu") or 0.0
-    return {s: {k: round(v, 3) for k, v in t.items()} for s, t in out.items() if any(t.values())}
+    return {s: {"wall": round(t["wall"], 3), "cpu": round(t["cpu"], 3),
+                "cost": usage.cost(t["cpu"], 0.0, cpu_hour, 0.0)}
+            for s, t in out.items() if any(t.values())}  # fmt: skip
 
 
 def counts(run: dict) -> list[tuple[str, float]]:
@@ -202,10 +207,9 @@ def counts(run: dict) -> list[tuple[str, float]]:
     return [(label, value) for label, value in rows if value is not None]  # fmt: skip
 
 
-def charts(figures: Figures) -> dict:
-    """The page's SVG charts."""
+def charts(figures: Figures, stages: dict[str, dict[str, float]]) -> dict:
+    """The page's SVG charts (`stages`: `stage_seconds`)."""
     run = figures.run
-    stages = stage_seconds(run["stages"])
     out = {
         "counts": plots.bars("counts per stage", counts(run)),
         "sources": plots.bars("records in per source", sorted(run["rows_in"].items())),
@@ -282,14 +286,15 @@ def render(figures: Figures) -> str:
     )
     environment.filters["number"] = plots.number
     run = figures.run
-    cost = figures.settings.cost
+    prices = figures.settings.cost
+    stages = stage_seconds(run["stages"], prices.cpu_hour)
     failed = [c for c in figures.checks if not c["passed"]]
     return environment.get_template("report.html").render(
-        run=run, previous=figures.previous, figures=figures, charts=charts(figures),
+        run=run, previous=figures.previous, figures=figures, charts=charts(figures, stages),
         changes=_changes(run, figures.previous), failed=failed,
-        cpu_cost=(run["cpu_seconds"] or 0) / 3600 * cost.cpu_hour,
-        storage_cost=(run["storage_gb"] or 0) * cost.gb_month, prices=cost,
-        stages=stage_seconds(run["stages"]),
+        cpu_cost=usage.cost(run["cpu_seconds"] or 0, 0.0, prices.cpu_hour, 0.0),
+        storage_cost=usage.cost(0.0, run["storage_gb"] or 0, 0.0, prices.gb_month),
+        prices=prices, stages=stages,
     )  # fmt: skip
 
 
