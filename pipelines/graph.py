@@ -34,11 +34,12 @@ def build_definitions(
     `keep_versions`: published versions kept for rollback (default `versions.KEEP`).
     """
     project = load_project(project_dir)
-    assets = build_assets(project, load_settings(Path(project_dir)))
+    settings = load_settings(Path(project_dir))
+    assets = build_assets(project, settings)
     entities = project_entities(project)
     if entities:  # a project of sources alone lands and checks them, and publishes nothing
         assets += [version_asset(project, entities), analytics_asset(project, entities),
-                   publish_asset(project, entities)]  # fmt: skip
+                   publish_asset(project, entities, settings.cost)]  # fmt: skip
     checks = build_checks(project, [key for a in assets for key in a.keys])
     checks += build_pipeline_checks(project)
     if entities:

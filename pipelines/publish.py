@@ -16,7 +16,7 @@ from dagster import AssetExecutionContext
 from . import drift, ledger, report, usage, versions
 from .assets import golden_contract, owners
 from .contracts import Project
-from .settings import load_settings
+from .settings import CostSettings
 from .warehouse import WarehouseResource, quoted
 
 PUBLISHED = {  # intermediate name -> published table, per entity
@@ -292,7 +292,9 @@ def version_check(project: Project, entities: tuple[str, ...]) -> dg.AssetChecks
     return audit
 
 
-def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefinition:
+def publish_asset(
+    project: Project, entities: tuple[str, ...], prices: CostSettings
+) -> dg.AssetsDefinition:
     team = golden_contract(project, entities[0]).team
 
     @dg.asset(
@@ -313,7 +315,6 @@ def publish_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
         versions.switch(warehouse.root, built)
         versions.mark_published(built)
         pruned = versions.prune(warehouse.root, warehouse.keep_versions)
-        prices = load_settings(project.folder).cost
         storage, spent = usage.folder_gb(built.path), usage.cpu_seconds()
         return dg.MaterializeResult(metadata={
             # the run so far (audit.runs has the final figures): CPU, the version's storage
