@@ -54,6 +54,14 @@ def cells(path: Path) -> set[str]:
         return found
 
 
+def mdm(*args: str) -> tuple[int, str]:
+    """`mdm ARGS` in this process: its exit code and what it printed (stdout and stderr)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
 SAMPLE_KEY = "test-warehouse-key"  # MDM_SECRET while `sample_runs` stands
 
 
@@ -68,10 +76,7 @@ def sample_runs(tmp_path_factory: pytest.TempPathFactory):
     os.environ["MDM_SECRET"] = SAMPLE_KEY
     printed = ""
     for _ in range(2):
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            code = main(["run", "--project", str(ROOT), "--warehouse", str(warehouse)])
-        printed = out.getvalue()
+        code, printed = mdm("run", "--project", str(ROOT), "--warehouse", str(warehouse))
         assert code == 0, printed
     yield {"warehouse": warehouse, "printed": printed}
     if before is None:

@@ -4,29 +4,19 @@ still hold them; the audit row holds no personal data."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import stat
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import ROOT, cells
+from conftest import ROOT, cells, mdm
 from pipelines import versions
-from pipelines.cli import main
 from pipelines.publish import AUDITS
 
 
-def _mdm(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main(list(args))
-    return code, out.getvalue()
-
-
 def _run(warehouse: Path) -> str:
-    code, printed = _mdm("run", "--project", str(ROOT), "--warehouse", str(warehouse))
+    code, printed = mdm("run", "--project", str(ROOT), "--warehouse", str(warehouse))
     assert code == 0, printed
     return printed
 
@@ -100,7 +90,7 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
     person = _person(database)
     before = {v.number: _counts(v.database) for v in versions.kept(warehouse)}
     assert len(before) == 2 and set(person["keys"]) <= cells(database)  # they are there
-    code, printed = _mdm("erase", "--golden-id", person["id"], "--warehouse", str(warehouse),
+    code, printed = mdm("erase", "--golden-id", person["id"], "--warehouse", str(warehouse),
                          "--reason", "data subject request")  # fmt: skip
     assert code == 0, printed
     return {"warehouse": warehouse, "person": person, "before": before, "printed": printed}
@@ -135,11 +125,11 @@ def test_the_audit_row_and_the_tombstones_hold_no_personal_data(erased: dict) ->
 
 def test_a_rollback_cannot_bring_the_person_back(erased: dict) -> None:
     warehouse, person = erased["warehouse"], erased["person"]
-    code, printed = _mdm("rollback", "--warehouse", str(warehouse))
+    code, printed = mdm("rollback", "--warehouse", str(warehouse))
     assert code == 0, printed
     assert _one(warehouse / "mdm.duckdb", "SELECT count(*) FROM golden.xref WHERE "
                 "list_contains(?, golden_id)", person["ids"]) == [(0,)]  # fmt: skip
-    code, printed = _mdm("rollback", "--to", "2", "--warehouse", str(warehouse))
+    code, printed = mdm("rollback", "--to", "2", "--warehouse", str(warehouse))
     assert code == 0, printed
 
 
@@ -174,7 +164,7 @@ def test_erasing_an_account_takes_its_contracts_and_leaves_its_customer(erased: 
     contracts = _one(database, "SELECT count(*) FROM golden.contract WHERE account_golden_id = ?",
                      account)[0][0]  # fmt: skip
     before = _counts(database)
-    code, printed = _mdm("erase", "--source", system, key, "--warehouse", str(warehouse))
+    code, printed = mdm("erase", "--source", system, key, "--warehouse", str(warehouse))
     assert code == 0, printed
     assert _counts(database) == (before[0], before[1] - 1, before[2] - contracts)
     assert _one(database, "SELECT count(*) FROM golden.customer WHERE golden_id = ?",
@@ -182,11 +172,11 @@ def test_erasing_an_account_takes_its_contracts_and_leaves_its_customer(erased: 
 
 
 def test_an_erasure_of_nothing_known_is_refused(erased: dict, tmp_path: Path) -> None:
-    code, printed = _mdm("erase", "--golden-id", "CUS-NEVERISSUED", "--warehouse",
+    code, printed = mdm("erase", "--golden-id", "CUS-NEVERISSUED", "--warehouse",
                          str(erased["warehouse"]))  # fmt: skip
     assert code == 2 and "no golden ID CUS-NEVERISSUED" in printed
-    code, printed = _mdm("erase", "--source", "crm", "nobody", "--warehouse",
+    code, printed = mdm("erase", "--source", "crm", "nobody", "--warehouse",
                          str(erased["warehouse"]))  # fmt: skip
     assert code == 2 and "no record crm:nobody" in printed
-    code, printed = _mdm("erase", "--golden-id", "CUS-X", "--warehouse", str(tmp_path))
+    code, printed = mdm("erase", "--golden-id", "CUS-X", "--warehouse", str(tmp_path))
     assert code == 2 and "nothing is published" in printed

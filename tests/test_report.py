@@ -5,8 +5,6 @@ tests/test_report_browser.py (`make test-browser`)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import stat
@@ -17,8 +15,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from conftest import mdm
 from pipelines import histograms, ledger, report, versions
-from pipelines.cli import main
 
 BAR = re.compile(
     r'<g class="bar" data-chart="([^"]*)" data-series="([^"]*)" data-label="([^"]*)" '
@@ -30,13 +28,6 @@ def bars(page: str, chart: str) -> dict[tuple[str, str], float]:
     """(label, series) -> value of every bar of `chart` on the page."""
     return {(label, series): float(value)
             for name, series, label, value in BAR.findall(page) if name == chart}  # fmt: skip
-
-
-def _mdm(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main(list(args))
-    return code, out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -114,14 +105,14 @@ def test_the_page_fetches_nothing(runs, sample_runs: dict) -> None:
 def test_mdm_report_rewrites_a_runs_page_from_the_ledger(runs, sample_runs, tmp_path) -> None:
     warehouse = sample_runs["warehouse"]
     first = runs[0]["run_id"]
-    code, printed = _mdm("report", "--run", first[:8], "--out", str(tmp_path / "r.html"),
+    code, printed = mdm("report", "--run", first[:8], "--out", str(tmp_path / "r.html"),
                          "--warehouse", str(warehouse))  # fmt: skip
     assert code == 0, printed
     # reproducible: the same page the run wrote, though a later run came since
     assert (tmp_path / "r.html").read_bytes() == report.path_for(warehouse, first).read_bytes()
-    code, printed = _mdm("report", "--run", "no-such-run", "--warehouse", str(warehouse))
+    code, printed = mdm("report", "--run", "no-such-run", "--warehouse", str(warehouse))
     assert code == 2 and "no run in" in printed and "'no-such-run'" in printed
-    code, printed = _mdm("report", "--warehouse", str(tmp_path / "empty"))
+    code, printed = mdm("report", "--warehouse", str(tmp_path / "empty"))
     assert code == 2 and "no run recorded" in printed
 
 
