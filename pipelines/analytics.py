@@ -22,7 +22,14 @@ from . import masking, versions
 from .assets import golden_contract, owners
 from .contracts import GoldenContract, Project
 from .publish import _stamp, views
-from .warehouse import EXPORT, PRIVATE_DIR, WarehouseResource, export_name, quoted, sql_literal
+from .warehouse import (
+    COPY_COMPRESSION,
+    PRIVATE_DIR,
+    WarehouseResource,
+    export_name,
+    quoted,
+    sql_literal,
+)
 
 # Tables stand in the database's `main` schema: a reader who opens analytics.duckdb has it as
 # the catalog `analytics`, so `analytics.customer` names the table (a schema called analytics
@@ -36,7 +43,6 @@ PUBLIC, PUBLIC_DIR = 0o644, 0o755
 # of their Parquet export (at a million entities 24M lineage rows; loading the 4M xref rows
 # into DuckDB and exporting them again took 4.4 of the step's 20 s)
 COPIED = ("golden.xref", "golden.lineage", "golden.ids")
-_COMPRESSION = f"COMPRESSION zstd, COMPRESSION_LEVEL {EXPORT['compression_level']}"
 
 
 def mirrored(table: str) -> str:
@@ -69,8 +75,9 @@ def quoted_column(name: str) -> str:
 
 
 def build(version: versions.Version, contracts: list[GoldenContract], key: bytes) -> dict:
-    """Write `version`'s analytics.duckdb and export/analytics/ from its golden exports.
-    Returns rows per table and the masked columns per table."""
+    """Write `version`'s analytics.duckdb and export/analytics/ from its golden exports: each
+    masked table written once, as its Parquet export, with a view over it in the database (as
+    `mdm.duckdb` holds the full-detail ones). Returns rows per table."""
     golden = version.export / "golden"
     out = version.export / FOLDER
     out.mkdir(parents=True, exist_ok=True)
@@ -79,26 +86,26 @@ def build(version: versions.Version, contracts: list[GoldenContract], key: bytes
         con.execute("SET preserve_insertion_order = false")
         for contract in contracts:
             table = mirrored(contract.table)
-            con.execute(f"CREATE TABLE {quoted(table)} AS "
-                        f"{_select(contract, golden / export_name(contract.table))}",
+            target = out / export_name(shown(table))
+            con.execute(f"COPY ({_select(contract, golden / export_name(contract.table))}) "
+                        f"TO {sql_literal(target)} (FORMAT parquet, {COPY_COMPRESSION})",
                         masking.pads(key) if _hashes(contract) else None)  # fmt: skip
-            _copy_out(con, table, out / export_name(shown(table)))
+            _view(con, table, target)
         for table in COPIED:
             source = golden / export_name(table)
             if source.exists():
                 target = out / export_name(shown(mirrored(table)))
                 shutil.copyfile(source, target)  # a copy: a link would share the 0640 mode
-                con.execute(f"CREATE VIEW {quoted(mirrored(table))} AS SELECT * FROM "
-                            f"read_parquet({sql_literal(target)})")  # fmt: skip
+                _view(con, mirrored(table), target)
         for sql in views(tuple(c.entity for c in contracts)).values():
             # the same view over the masked tables (its `name` is then masked too), naming
             # them without a catalog: they resolve in the view's own, whatever a reader
             # attaches the file as
             con.execute(sql.replace("golden.", ""))
             name = mirrored(sql.split("CREATE VIEW ", 1)[1].split()[0])
-            _copy_out(con, name, out / export_name(shown(name)))
+            con.execute(f"COPY {quoted(name)} TO {sql_literal(out / export_name(shown(name)))} "
+                        f"(FORMAT parquet, {COPY_COMPRESSION})")  # fmt: skip
         for (name,) in con.sql(
-            "SELECT table_name FROM duckdb_tables() UNION ALL "
             "SELECT view_name FROM duckdb_views() WHERE NOT internal"
         ).fetchall():
             table = mirrored(f"x.{name}")
@@ -107,13 +114,13 @@ def build(version: versions.Version, contracts: list[GoldenContract], key: bytes
     return rows
 
 
+def _view(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> None:
+    con.execute(f"CREATE VIEW {quoted(table)} AS SELECT * FROM read_parquet({sql_literal(target)})")
+
+
 def _hashes(contract: GoldenContract) -> bool:
     """Whether the contract's SELECT binds the HMAC keys (DuckDB refuses unused parameters)."""
     return any(m.method == "hash" for m in contract.masked.values())
-
-
-def _copy_out(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> None:
-    con.execute(f"COPY {quoted(table)} TO {sql_literal(target)} (FORMAT parquet, {_COMPRESSION})")
 
 
 def protect(version: versions.Version) -> None:
@@ -211,12 +218,15 @@ def _unmasked(version: versions.Version, contracts: list[GoldenContract]) -> dic
                              f"(SELECT count(*) FROM {theirs})").fetchall()[0][0]  # fmt: skip
             if counts:
                 failing[f"{contract.table} rows"] = abs(counts)
-            for column in contract.masked:
-                c = quoted_column(column)
-                leaked = con.sql(
-                    f"SELECT count(*) FROM {ours} a JOIN {theirs} g USING (golden_id) "
-                    f"WHERE CAST(a.{c} AS VARCHAR) = CAST(g.{c} AS VARCHAR)"
-                ).fetchall()[0][0]
-                if leaked:
-                    failing[f"{contract.table}.{column}"] = leaked
+            masked = list(contract.masked)
+            if not masked:
+                continue
+            # every masked column compared in one join of the two tables
+            equal = [f"count(*) FILTER (WHERE CAST(a.{c} AS VARCHAR) = CAST(g.{c} AS VARCHAR))"
+                     for c in map(quoted_column, masked)]  # fmt: skip
+            leaked = con.sql(f"SELECT {', '.join(equal)} FROM {ours} a "
+                             f"JOIN {theirs} g USING (golden_id)").fetchall()[0]  # fmt: skip
+            for column, count in zip(masked, leaked, strict=True):
+                if count:
+                    failing[f"{contract.table}.{column}"] = count
     return failing

@@ -498,7 +498,7 @@ def _entity_assets(
         table = carry_versions(table, before.golden, stable.at, stable.version)
         xref, identity_counts = history.write(warehouse, entity, stable, before, xref,
                                               context.run.run_id)  # fmt: skip
-        warehouse.write(table, "golden", f"golden_{entity}")
+        warehouse.write(table, "golden", f"golden_{entity}", exported=True)
         # what this run produced, for the next run's drift checks (`pipelines.drift`)
         events = {k.removeprefix("id_events_"): v for k, v in identity_counts.items()
                   if k.startswith("id_events_")}  # fmt: skip
@@ -515,7 +515,7 @@ def _entity_assets(
         keys = records.select("source_system", "source_key")
         del records
         warehouse.sink(pairs_lib.named_pairs(keys, pl.scan_parquet(scored_file)),
-                       "golden", f"pairs_{entity}")  # fmt: skip
+                       "golden", f"pairs_{entity}", exported=True)  # fmt: skip
         band = pl.scan_parquet(scored_file).filter(
             pl.col("probability").is_between(chosen.review_threshold, chosen.threshold,
                                              closed="left")

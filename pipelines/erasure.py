@@ -39,7 +39,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from . import ledger, masking, versions
-from .warehouse import sql_literal
+from .warehouse import COPY_COMPRESSION, sql_literal
 
 TOMBSTONES = "tombstones.parquet"
 TOMBSTONE_SCHEMA = {"tombstone": pl.String, "erased_at": pl.Datetime("us", "UTC")}
@@ -104,8 +104,8 @@ def subjects(database: Path, golden_id: str | None, source: tuple[str, str] | No
 
 def _held(con: duckdb.DuckDBPyConnection, ids: set[str]) -> set[str]:
     """`ids` and what they hold: a customer's accounts, their contracts."""
-    tables = {t for (t,) in con.sql("SELECT table_name FROM duckdb_tables() "
-                                    "WHERE schema_name = 'golden'").fetchall()}  # fmt: skip
+    tables = {t for (t,) in con.sql("SELECT table_name FROM information_schema.tables "
+                                    "WHERE table_schema = 'golden'").fetchall()}  # fmt: skip
     for parent, table in (("customer_golden_id", "account"), ("account_golden_id", "contract"),
                           ("customer_golden_id", "contract")):  # fmt: skip
         if table in tables:
@@ -171,7 +171,7 @@ def _rewrite_parquet(path: Path, params: dict) -> None:
     """`path` written anew without the erased rows, renamed over the old file."""
     where, select = _keep(pq.read_schema(path).names)
     tmp = path.with_name(f".{path.name}.erasing")
-    options = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
+    options = f"FORMAT parquet, {COPY_COMPRESSION}"
     sql = (f"COPY (SELECT {select} FROM read_parquet({sql_literal(path)}) WHERE {where}) TO "
            f"{sql_literal(tmp)} ({options})")  # fmt: skip
     duckdb.execute(sql, _used(sql, params))
@@ -199,8 +199,9 @@ def _rewrite_database(path: Path, params: dict) -> None:
             where, select = _keep(columns)
             sql = f"CREATE TABLE dst.{name} AS SELECT {select} FROM src.{name} WHERE {where}"
             con.execute(sql, _used(sql, params))
+        # in the order they were made: a view over another view comes after it
         views = con.sql("SELECT sql FROM duckdb_views() WHERE database_name = 'src' "
-                        "AND NOT internal").fetchall()  # fmt: skip
+                        "AND NOT internal ORDER BY view_oid").fetchall()  # fmt: skip
         con.execute("USE dst")
         for (sql,) in views:  # names inside resolve in dst, as they did in src
             con.execute(sql)

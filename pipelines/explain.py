@@ -24,8 +24,8 @@ def _sql(con: duckdb.DuckDBPyConnection, query: str, *params: object) -> pl.Data
 
 
 def _has_review_queue(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'match' "
-                    "AND table_name = 'review_queue'").fetchall()  # fmt: skip
+    found = con.sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                    "'match' AND table_name = 'review_queue'").fetchall()  # fmt: skip
     return bool(found[0][0])
 
 

@@ -4,7 +4,6 @@ exports) where no reader looks; its blocking check audits what was built; only t
 `publish` asset switch `mdm.duckdb` to it, atomically (`pipelines.versions`)."""
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 
@@ -19,19 +18,18 @@ from .contracts import Project
 from .settings import CostSettings
 from .warehouse import WarehouseResource, quoted
 
-PUBLISHED = {  # intermediate name -> published table, per entity
+# intermediate name -> published table, per entity. Every one is a view in the version's
+# database over its Parquet export (`WarehouseResource.build`): the cross-reference of every
+# entity shares one table (with its history: rows closed by this run or before), as do the
+# review queue, the lineage, the ID registry (every golden ID ever issued) and the ID events
+# (the published version's, then this run's)
+PUBLISHED = {
     "golden": "golden.{entity}",
     "xref": "golden.xref",
-    "xref_closed": "golden.xref",  # the history: rows closed by this run or before
-    "review": "match.review_queue",
-}
-# The bulky tables (at a million entities: 8M customer pairs, 24M lineage rows), published as
-# views over their Parquet exports (`WarehouseResource.publish`)
-PUBLISHED_AS_PARQUET = {
+    "xref_closed": "golden.xref",
     "lineage": "golden.lineage",
     "pairs": "match.pairs_{entity}",
-    # every golden ID ever issued, and every ID event so far (the published version's, then
-    # this run's): at a million entities a first run issues three million of each
+    "review": "match.review_queue",
     "ids": "golden.ids",
     "id_events": "audit.id_events",
 }
@@ -80,27 +78,12 @@ LEFT JOIN value AS v ON v.customer_golden_id = c.golden_id
 """
 
 
-def published_tables(entities: tuple[str, ...], path) -> dict[str, Callable[[], pl.DataFrame]]:
-    """schema.table -> a function reading its frame, for `entities`; `path(name, entity)` names
-    one intermediate. The cross-reference of every entity shares one table, as does the review
-    queue. Read one at a time when loaded: the tables are never all in memory at once."""
-    files: dict[str, list] = {}
-    for entity in entities:
-        for name, table in PUBLISHED.items():
-            files.setdefault(table.format(entity=entity), []).append(path(name, entity))
-    return {name: partial(_read_all, paths) for name, paths in files.items()}
-
-
-def _read_all(paths: list) -> pl.DataFrame:
-    return pl.concat([pl.read_parquet(p) for p in paths], how="vertical_relaxed")
-
-
 def published_files(entities: tuple[str, ...], path) -> dict[str, list]:
     """schema.table -> the intermediate files of `entities` it is published from;
     `path(name, entity)` names one."""
     files: dict[str, list] = {}
     for entity in entities:
-        for name, table in PUBLISHED_AS_PARQUET.items():
+        for name, table in PUBLISHED.items():
             files.setdefault(table.format(entity=entity), []).append(path(name, entity))
     return files
 
@@ -174,10 +157,9 @@ def version_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
         def golden(name: str, entity: str):
             return warehouse.intermediate("golden", f"{name}_{entity}")
 
-        tables = published_tables(entities, golden)
         # the version carries the ledger up to itself: earlier runs, and this run's quarantine
         run_id = context.run.run_id
-        tables["audit.quarantine"] = partial(_quarantine, warehouse, entities, run_id)
+        tables = {"audit.quarantine": partial(_quarantine, warehouse, entities, run_id)}
         for name in ("audit.runs", "audit.check_results", "audit.publications", "audit.erasures"):
             tables[name] = partial(ledger.read, warehouse.root, name)
         files = published_files(entities, golden)
@@ -185,7 +167,7 @@ def version_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
             earlier = versions.folder(warehouse.root, stamp["base"]) / versions.EXPORT / "golden"
             if (earlier / "audit_id_events.parquet").exists():
                 files["audit.id_events"].insert(0, earlier / "audit_id_events.parquet")
-        rows = warehouse.build(built, tables, views(entities), parquet=files)
+        rows = warehouse.build(built, files, tables, views(entities))
         info = {
             "version": built.number, "base": stamp["base"], "run_id": run_id,
             "as_of": stamp["at"], "built_at": datetime.now(UTC).isoformat(timespec="seconds"),

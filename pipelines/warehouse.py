@@ -27,6 +27,8 @@ INTERMEDIATE = {"compression": "lz4", "statistics": False}
 # Exports are read by others for as long as they stand: zstd, at its fastest level (at 1M
 # entities 24M lineage rows: 6.6 s and 327 MB at Polars' default level, 4.9 s and 307 MB here)
 EXPORT = {"compression": "zstd", "compression_level": 1}
+# the same, in DuckDB's COPY options
+COPY_COMPRESSION = f"COMPRESSION zstd, COMPRESSION_LEVEL {EXPORT['compression_level']}"
 PRIVATE_DIR = 0o750  # full-detail folders: the owner group may read, nobody else
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -61,18 +63,20 @@ class WarehouseResource(dg.ConfigurableResource):
             os.chmod(base, PRIVATE_DIR)
         return path
 
-    def write(self, frame: pl.DataFrame, *parts: str) -> Path:
+    def write(self, frame: pl.DataFrame, *parts: str, exported: bool = False) -> Path:
         """Write one asset's output as the intermediate `parts`. LZ4, not Polars' default
         zstd: intermediates are read back within the run, and at 1M entities zstd's extra
-        compression cost ~15 s of writing for files that live one run."""
+        compression cost ~15 s of writing for files that live one run. `exported`: a table
+        published from this one file, written as its export will be (`EXPORT`), which the
+        version then copies instead of encoding it again."""
         path = self.intermediate(*parts)
-        frame.write_parquet(path, **INTERMEDIATE)
+        frame.write_parquet(path, **(EXPORT if exported else INTERMEDIATE))
         return path
 
-    def sink(self, frame: pl.LazyFrame, *parts: str) -> Path:
+    def sink(self, frame: pl.LazyFrame, *parts: str, exported: bool = False) -> Path:
         """Stream the query `frame` into the intermediate `parts` (as `write` compresses)."""
         path = self.intermediate(*parts)
-        frame.sink_parquet(path, **INTERMEDIATE)
+        frame.sink_parquet(path, **(EXPORT if exported else INTERMEDIATE))
         return path
 
     def write_chunks(self, frames: Iterable[pl.DataFrame], schema: pl.Schema, *parts: str) -> Path:
@@ -103,44 +107,45 @@ class WarehouseResource(dg.ConfigurableResource):
     def build(
         self,
         version: versions.Version,
-        tables: dict[str, Callable[[], pl.DataFrame]],
+        published: dict[str, list[Path]],
+        tables: dict[str, Callable[[], pl.DataFrame]] | None = None,
         views: dict[str, str] | None = None,
-        parquet: dict[str, list[Path]] | None = None,
     ) -> dict[str, int]:
-        """Write `tables` (schema.table -> a function reading its frame) and `views`
-        (schema.view -> its CREATE VIEW, SQL from code) into the new `version`'s database, and
-        each as Parquet under its export/golden/ (a view is exported as its rows). A table is
-        read when its turn comes and let go after: never all of them in memory at once.
-        `parquet` (schema.table -> Parquet files) are the bulky tables (pairs, lineage, the ID
-        registry and events: millions of rows at a million entities): their export is written
-        from the files and the database holds a view over it, instead of a copy that took
-        longer to load than the run to match. Nothing is visible to readers until the version
-        is switched in. Returns the row count of every table and view."""
+        """Write the new `version`: `published` (schema.table -> the intermediate Parquet files
+        it is published from: every table the run produced) as one Parquet export each under
+        its export/golden/, with a view over it in the version's database; `tables`
+        (schema.table -> a function reading its frame: the ledger's small tables) loaded into
+        the database and exported; `views` (schema.view -> its CREATE VIEW, SQL from code)
+        created over them and exported as their rows. The database holds no copy of the run's
+        tables: loading them into DuckDB took as long as matching the customers (at a million
+        entities 13 s, most of it DuckDB choosing each column's compression, for a second
+        copy of 3M golden records and 4.7M xref rows beside their exports). Nothing is visible
+        to readers until the version is switched in. Returns the row count of every table and
+        view."""
         export = version.export / "golden"
         export.mkdir(parents=True, exist_ok=True)
         counts: dict[str, int] = {}
-        # The exports are written by a second thread while DuckDB loads the tables: each
-        # leaves a core mostly idle (DuckDB compresses a column at a time)
-        with ThreadPoolExecutor(max_workers=1) as writer:
-            backed = {name: writer.submit(_export_files, files, export / export_name(name))
-                      for name, files in (parquet or {}).items()}  # fmt: skip
+        # two exports at a time, the biggest first (at 1M entities the 24M lineage rows take
+        # as long as all the others together)
+        order = sorted(published, key=lambda n: -sum(f.stat().st_size for f in published[n]))
+        with ThreadPoolExecutor(max_workers=2) as writer:
+            written = {
+                name: writer.submit(_export_files, published[name], export / export_name(name))
+                for name in order
+            }
             with duckdb.connect(str(version.database)) as con:
-                # rows keep no order in SQL; keeping the frames' cost a third of the load (at
-                # 1M entities 13.3 -> 8.5 s for the golden tables and xref) and a larger file
-                con.execute("SET preserve_insertion_order = false")
-                for name in [*tables, *backed, *(views or {})]:
+                con.execute("SET preserve_insertion_order = false")  # a view's rows, exported
+                for name in [*published, *(tables or {}), *(views or {})]:
                     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name.split(".")[0]}"')
-                for name, read in tables.items():
+                for name, read in (tables or {}).items():
                     frame = read()
-                    written = writer.submit(_export, frame, export / export_name(name))
                     con.register("_frame", frame.to_arrow())
                     con.execute(f"CREATE TABLE {quoted(name)} AS SELECT * FROM _frame")
                     con.unregister("_frame")
+                    _export(frame, export / export_name(name))
                     counts[name] = frame.height
-                    written.result()
-                    del frame
-                for name, future in backed.items():
-                    target = future.result()
+                for name in published:
+                    target = written[name].result()
                     # the path inside the version: a reader of this version keeps its files
                     # when later versions are published
                     con.execute(f"CREATE VIEW {quoted(name)} AS SELECT * FROM "
@@ -148,9 +153,10 @@ class WarehouseResource(dg.ConfigurableResource):
                     counts[name] = pq.ParquetFile(target).metadata.num_rows
                 for name, sql in (views or {}).items():
                     con.execute(sql)
-                    frame = con.sql(f"SELECT * FROM {quoted(name)}").pl()
-                    _export(frame, export / export_name(name))
-                    counts[name] = frame.height
+                    target = export / export_name(name)
+                    con.execute(f"COPY {quoted(name)} TO {sql_literal(target)} "
+                                f"(FORMAT parquet, {COPY_COMPRESSION})")  # fmt: skip
+                    counts[name] = pq.ParquetFile(target).metadata.num_rows
         return counts
 
 
