@@ -84,10 +84,9 @@ lock: | $(UV)
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache warehouse
 
-# The Dagster UI over this project (DAGSTER_HOME inside the warehouse folder, telemetry off,
-# freshness policies evaluated).
+# The Dagster UI over this project (DAGSTER_HOME inside the warehouse folder, its dagster.yaml
+# written as `mdm run` writes it: pipelines.graph.dagster_home).
 ui: $(STAMP)
-	mkdir -p warehouse/.dagster
-	printf 'telemetry:\n  enabled: false\nfreshness:\n  enabled: true\n' > warehouse/.dagster/dagster.yaml
+	$(BIN)/python -c 'from pipelines.graph import dagster_home; dagster_home("warehouse")'
 	MDM_WAREHOUSE=$(CURDIR)/warehouse DAGSTER_HOME=$(CURDIR)/warehouse/.dagster \
 		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
-from . import recording, versions
+from . import eventlog, recording, versions
 from .analytics import analytics_asset, analytics_check
 from .assets import build_assets, golden_contract, owners, project_entities
 from .checks import build_checks
@@ -74,13 +75,27 @@ def build_definitions(
     )
 
 
-def instance_for(warehouse: Path) -> dg.DagsterInstance:
-    """The persistent Dagster instance of a warehouse (`<warehouse>/.dagster`, telemetry off),
-    which `make ui` opens too, so the UI shows the runs the CLI made."""
+def dagster_home(warehouse: Path | str) -> Path:
+    """`<warehouse>/.dagster`, with the instance's dagster.yaml: telemetry off, freshness
+    policies (the golden contracts' SLA) evaluated, and the event log that keeps its databases
+    open (`pipelines.eventlog`) where Dagster keeps them, set again when the warehouse moved.
+    Any other setting a deployment wrote there is left as it is."""
     home = Path(warehouse).resolve() / ".dagster"
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        # freshness policies (the golden contracts' SLA) are evaluated only when enabled
-        config.write_text("telemetry:\n  enabled: false\nfreshness:\n  enabled: true\n")
-    return dg.DagsterInstance.from_config(str(home))
+    path = home / "dagster.yaml"
+    config = yaml.safe_load(path.read_text()) if path.exists() else None
+    config = config or {"telemetry": {"enabled": False}, "freshness": {"enabled": True}}
+    wanted = eventlog.config(home / "history" / "runs")  # Dagster's default place for them
+    events = config.get("event_log_storage")
+    if events is None or (events.get("module") == wanted["module"] and events != wanted):
+        config["event_log_storage"] = wanted
+    text = yaml.safe_dump(config, sort_keys=False)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return home
+
+
+def instance_for(warehouse: Path) -> dg.DagsterInstance:
+    """The persistent Dagster instance of a warehouse (`dagster_home`), which `make ui` opens
+    too, so the UI shows the runs the CLI made."""
+    return dg.DagsterInstance.from_config(str(dagster_home(warehouse)))
