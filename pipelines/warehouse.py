@@ -9,7 +9,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import dagster as dg
@@ -125,9 +125,12 @@ class WarehouseResource(dg.ConfigurableResource):
         export = version.export / "golden"
         export.mkdir(parents=True, exist_ok=True)
         counts: dict[str, int] = {}
-        # two exports at a time, the biggest first (at 1M entities the 24M lineage rows take
-        # as long as all the others together)
-        order = sorted(published, key=lambda n: -sum(f.stat().st_size for f in published[n]))
+        # two exports at a time, what a view reads first, then the biggest (at 1M entities the
+        # 24M lineage rows take as long as all the others together)
+        read = {t for sql in (views or {}).values() for t in _reads(sql, published)}
+        order = sorted(
+            published, key=lambda n: (n not in read, -sum(f.stat().st_size for f in published[n]))
+        )
         with ThreadPoolExecutor(max_workers=2) as writer:
             written = {
                 name: writer.submit(_export_files, published[name], export / export_name(name))
@@ -144,20 +147,38 @@ class WarehouseResource(dg.ConfigurableResource):
                     con.unregister("_frame")
                     _export(frame, export / export_name(name))
                     counts[name] = frame.height
-                for name in published:
-                    target = written[name].result()
+                # each view as soon as what it reads is there: the golden tables' view
+                # (customer_360) is exported while the lineage is still being written
+                waiting = dict(views or {})
+                for done in as_completed(written.values()):
+                    target = done.result()
+                    name = next(n for n, f in written.items() if f is done)
                     # the path inside the version: a reader of this version keeps its files
                     # when later versions are published
                     con.execute(f"CREATE VIEW {quoted(name)} AS SELECT * FROM "
                                 f"read_parquet({sql_literal(target)})")  # fmt: skip
                     counts[name] = pq.ParquetFile(target).metadata.num_rows
-                for name, sql in (views or {}).items():
-                    con.execute(sql)
-                    target = export / export_name(name)
-                    con.execute(f"COPY {quoted(name)} TO {sql_literal(target)} "
-                                f"(FORMAT parquet, {COPY_COMPRESSION})")  # fmt: skip
-                    counts[name] = pq.ParquetFile(target).metadata.num_rows
+                    for view, sql in list(waiting.items()):
+                        if all(t in counts for t in _reads(sql, published)):
+                            del waiting[view]
+                            counts[view] = _export_view(con, view, sql, export)
+                for view, sql in waiting.items():  # views over the ledger's tables alone
+                    counts[view] = _export_view(con, view, sql, export)
         return counts
+
+
+def _reads(sql: str, tables: Iterable[str]) -> list[str]:
+    """Which of `tables` the view `sql` names (golden.customer, not golden.customer_360)."""
+    return [t for t in tables if re.search(rf"\b{re.escape(t)}\b", sql)]
+
+
+def _export_view(con: duckdb.DuckDBPyConnection, name: str, sql: str, export: Path) -> int:
+    """Create the view `name` (its CREATE VIEW `sql`) and export its rows; their count."""
+    con.execute(sql)
+    target = export / export_name(name)
+    con.execute(f"COPY {quoted(name)} TO {sql_literal(target)} (FORMAT parquet, "
+                f"{COPY_COMPRESSION})")  # fmt: skip
+    return pq.ParquetFile(target).metadata.num_rows
 
 
 def export_name(table: str) -> str:
