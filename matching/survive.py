@@ -55,8 +55,9 @@ def _ordered(
     ranks = {r: records[_STATIC[r]].to_numpy() for r in static}
     if chain[:1] == (_FREQUENCY,):  # it decides in every cluster: count and sort them all
         rows = np.flatnonzero(present)
-        part = records[rows].select("cluster", "_tie", *map(_STATIC.get, static),
-                                    _r_frequency=_frequency(attribute))  # fmt: skip
+        # the columns first, then the rows: a gather copies every column it carries
+        part = records.select("cluster", attribute, "_tie", *map(_STATIC.get, static))[rows]
+        part = part.with_columns(_r_frequency=_frequency(attribute))
         ranks[_FREQUENCY] = np.zeros(records.height, np.int64)
         ranks[_FREQUENCY][rows] = part["_r_frequency"].to_numpy()
         keys = ["cluster", *(f"_r_{r}" if r == _FREQUENCY else _STATIC[r] for r in chain)]
@@ -79,7 +80,7 @@ def _ordered(
         ranks[_FREQUENCY] = np.zeros(records.height, np.int64)
         if member.any():
             rows = order[member]  # whole clusters, in cluster order
-            part = records[rows].select("cluster", attribute, "_tie", *map(_STATIC.get, static))
+            part = records.select("cluster", attribute, "_tie", *map(_STATIC.get, static))[rows]
             part = part.with_columns(_r_frequency=_frequency(attribute))
             ranks[_FREQUENCY][rows] = part["_r_frequency"].to_numpy()
             keys = ["cluster", *(f"_r_{r}" if r == _FREQUENCY else _STATIC[r] for r in chain)]
