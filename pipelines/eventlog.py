@@ -5,14 +5,16 @@ Dagster's `SqliteEventLogStorage` creates an engine, connects, commits and disco
 event it stores. Closing the last connection to a database in WAL mode checkpoints the log into
 the database (a sync), and every commit syncs the log again: a run stores ~865 events (twice,
 for asset and check events: the run's database and the index), which took 14 of the 37 seconds
-of a sample `mdm run` and ~12 s at a million entities. Here each database's engine and its one
-connection stay open while the process uses it (the few most recent; the least recently used
-is closed), and commits sync at checkpoints only (`synchronous = NORMAL`, SQLite's advice for
-WAL): a power cut may lose the last events' rows, never corrupt the file, and the run ledger
-(`ledger.duckdb`), not Dagster's log, is the record of runs. The tables, files and readers are
-Dagster's: the UI (`make ui`) and `dagster` commands read the same databases.
+of a sample `mdm run` (py-spy) and 5-12 s at a million entities. Here each database's engine
+and its one connection stay open while the process uses it (the few most recent; the least
+recently used is closed), and commits sync at checkpoints only (`synchronous = NORMAL`,
+SQLite's advice for WAL): a power cut may lose the last events' rows, never corrupt the file,
+and the run ledger (`ledger.duckdb`), not Dagster's log, is the record of runs. The tables,
+files and readers are Dagster's: the UI (`make ui`) and `dagster` commands read the same
+databases.
 
-It replaces a private method of Dagster's class (`_connect`); `tests/test_recording.py` runs
+It replaces a private method of Dagster's class (`_connect`): `tests/test_eventlog.py` checks
+it against Dagster's own storage reading the same files, every test run of the job goes
 through it, and the pinned Dagster version (requirements.lock) is the one it was written for.
 """
 
