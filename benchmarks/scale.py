@@ -5,8 +5,10 @@ For each size (entities), the generator's project is made once and cached under
 own process under ``/usr/bin/time -v`` from an empty warehouse and Dagster instance:
 
 1. the whole default job, ``mdm run --project ...`` (customers, accounts and contracts,
-   ingest to publish): wall time (process start included), peak RSS, and per stage the wall
-   seconds Dagster recorded for each step;
+   ingest to publish): wall time (process start included), CPU seconds, peak RSS, and per
+   stage the wall seconds Dagster recorded for each step; before it, the seconds a fixed piece
+   of work takes in its own process ("machine check": this machine's speed moves by up to half
+   between runs, and a wall time is read with the machine's speed at that moment);
 2. Splink 5 (DuckDB) on that run's staged customer records, with the fields and blocking keys
    ``benchmarks/quality.py`` gives it (up to 1,000,000 entities; beyond, the pipeline alone).
 
@@ -76,6 +78,32 @@ def _timed(command: list[str]) -> tuple[float, float, str]:
     return run.wall_s, run.peak_rss_kb / 1024**2, run.stdout
 
 
+# A fixed piece of work, timed in its own process before each size: this machine's speed moves
+# by up to half between runs (2026-11-28: the same run 148 and 210 s), and a wall time means
+# little without the machine's speed at that moment. Sorting 20M floats (NumPy, one core), a
+# Python loop (the interpreter), and normalising and sorting 2M strings (Polars, both cores).
+CALIBRATION = """
+import time, numpy as np, polars as pl
+values = np.random.default_rng(0).random(20_000_000)
+names = pl.Series([f"name {i % 100_000}-{i}" for i in range(2_000_000)])
+started = time.perf_counter()
+np.sort(values)
+total = 0
+for i in range(5_000_000):
+    total += i
+names.str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "").arg_sort()
+print(time.perf_counter() - started)
+"""
+
+
+def calibration_seconds() -> float:
+    """Seconds of `CALIBRATION` now (the smallest of three: a momentary hiccup is not the
+    machine's speed)."""
+    runs = [subprocess.run([PYTHON, "-c", CALIBRATION], check=True, capture_output=True,
+                           text=True).stdout for _ in range(3)]  # fmt: skip
+    return min(float(out.strip()) for out in runs)
+
+
 def stage_seconds(warehouse: Path) -> dict[str, float]:
     """Wall seconds per step of the warehouse's one run, from its Dagster instance."""
     code = (
@@ -114,15 +142,18 @@ def splink(staged: Path, truth: Path) -> dict:
 def measure(entities: int, with_splink: bool) -> dict:
     folder = project(entities)
     warehouse = Path(tempfile.mkdtemp(prefix=f"scale-{entities}-"))
+    calibration = calibration_seconds()
     try:
-        wall, peak, out = _timed([PYTHON, "-m", "pipelines.cli", "run", "--project",
-                                 str(folder), "--warehouse", str(warehouse)])  # fmt: skip
+        run = timed([PYTHON, "-m", "pipelines.cli", "run", "--project", str(folder),
+                     "--warehouse", str(warehouse)], cwd=ROOT)  # fmt: skip
+        wall, peak, out = run.wall_s, run.peak_rss_kb / 1024**2, run.stdout
         records = int(re.search(r"\(([\d,]+)\); quarantined", out).group(1).replace(",", ""))
         stages = stage_seconds(warehouse)
         pairs = pl.scan_parquet(warehouse / "intermediate" / "scored" / "customer.parquet")
         customer_pairs = pairs.select(pl.len()).collect().item()
         result = {
             "entities": entities, "records": records, "wall": wall, "peak_gb": peak,
+            "cpu_s": run.cpu_s, "calibration_s": calibration,
             "us_per_record": wall / records * 1e6, "stages": stages,
             "matching_s": sum(stages.get(k, 0.0) for k in MATCHING),
             "customer_pairs": customer_pairs,
@@ -138,11 +169,11 @@ def measure(entities: int, with_splink: bool) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    head = ("| entities | source records | pipeline wall s | us/record | peak GB | "
-            "customer matching s | customer pairs | "
+    head = ("| entities | source records | pipeline wall s | CPU s | machine check s | "
+            "us/record | peak GB | customer matching s | customer pairs | "
             "pairs/s (scoring) | F1 customer / account / contract | Splink wall s | Splink "
             "peak GB | Splink F1 | matching / Splink wall |")  # fmt: skip
-    lines = [head, "|" + "---|" * 13]
+    lines = [head, "|" + "---|" * 15]
     for r in results:
         f1 = " / ".join(f"{r['f1'].get(e, float('nan')):.4f}"
                         for e in ("customer", "account", "contract"))  # fmt: skip
@@ -150,6 +181,7 @@ def table(results: list[dict]) -> str:
         theirs = (f"{s['wall']:.1f} | {s['peak_gb']:.2f} | {s['f1']:.4f} | "
                   f"{r['matching_s'] / s['wall']:.2f}") if s else "- | - | - | -"  # fmt: skip
         lines.append(f"| {r['entities']:,} | {r['records']:,} | {r['wall']:.1f} | "
+                     f"{r['cpu_s']:.1f} | {r['calibration_s']:.2f} | "
                      f"{r['us_per_record']:.1f} | {r['peak_gb']:.2f} | "
                      f"{r['matching_s']:.1f} | {r['customer_pairs']:,} | {r['pairs_per_s']:,.0f}"
                      f" | {f1} | {theirs} |")  # fmt: skip
