@@ -150,9 +150,9 @@ class WarehouseResource(dg.ConfigurableResource):
                 # each view as soon as what it reads is there: the golden tables' view
                 # (customer_360) is exported while the lineage is still being written
                 waiting = dict(views or {})
-                for done in as_completed(written.values()):
-                    target = done.result()
-                    name = next(n for n, f in written.items() if f is done)
+                named = {future: name for name, future in written.items()}
+                for done in as_completed(named):
+                    target, name = done.result(), named[done]
                     # the path inside the version: a reader of this version keeps its files
                     # when later versions are published
                     con.execute(f"CREATE VIEW {quoted(name)} AS SELECT * FROM "

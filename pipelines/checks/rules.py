@@ -187,6 +187,16 @@ class AssetSuite:
         return next(r for r in self.rules if r.name == name)
 
 
+def _structural(
+    name: str, place: str, rule: str, expectations: list[Expectation], columns, **more: Any
+) -> CheckRule:
+    """A rule the contract's structure implies (required columns, not null, unique, the primary
+    key): no failing row, blocking, severity error."""
+    return CheckRule(name=name, place=place, rule=rule, expectations=tuple(expectations),
+                     threshold=NONE_FAILING, blocking=True, severity="error",
+                     columns=tuple(columns), **more)  # fmt: skip
+
+
 def _check_name(*parts: str) -> str:
     name = "_".join(_NAME_CHARS.sub("_", p).strip("_") for p in parts if p)
     return name if not name[:1].isdigit() else f"c_{name}"
@@ -375,43 +385,30 @@ class _Translator:
         required = [p for p in contract.properties if p.required]
         if required:
             self.add(
-                CheckRule(
-                    name="schema",
-                    place="schema[0].properties",
-                    rule="required columns exist"
+                _structural(
+                    "schema", "schema[0].properties",
+                    "required columns exist"
                     + ("" if self.text else "; typed columns match their logicalType"),
-                    expectations=tuple(
-                        Expectation("expect_column_to_exist", {"column": p.name}) for p in required
-                    ),
-                    threshold=NONE_FAILING,
-                    blocking=True,
-                    severity="error",
-                    columns=tuple(p.name for p in required),
+                    [Expectation("expect_column_to_exist", {"column": p.name}) for p in required],
+                    [p.name for p in required],
                     measure="schema",
                     description="Every required column of the contract is in the data.",
                 )
-            )
+            )  # fmt: skip
         keys = [p for p in contract.properties if p.primary_key]
         for j, prop in enumerate(contract.properties):
             self.implicit(j, prop, explicit.get(prop.name, set()), single_key=len(keys) == 1)
         if len(keys) > 1:
             names = tuple(p.name for p in keys)
             self.add(
-                CheckRule(
-                    name="primary_key_unique",
-                    place="schema[0].properties",
-                    rule=f"primary key ({', '.join(names)}) unique",
-                    expectations=(
-                        Expectation(
-                            "expect_compound_columns_to_be_unique", {"column_list": list(names)}
-                        ),
-                    ),  # fmt: skip
-                    threshold=NONE_FAILING,
-                    blocking=True,
-                    severity="error",
-                    columns=names,
+                _structural(
+                    "primary_key_unique", "schema[0].properties",
+                    f"primary key ({', '.join(names)}) unique",
+                    [Expectation("expect_compound_columns_to_be_unique",
+                                 {"column_list": list(names)})],
+                    names,
                 )
-            )
+            )  # fmt: skip
         for j, prop in enumerate(contract.properties):
             for k, q in enumerate(prop.quality):
                 self.quality(q, f"schema[0].properties[{j}].quality[{k}]", prop)
@@ -437,34 +434,19 @@ class _Translator:
         col = prop.name
         if (prop.required or prop.primary_key) and "nullValues" not in explicit:
             self.add(
-                CheckRule(
-                    name=_check_name(col, "not_null"),
-                    place=f"{place}.required",
-                    rule=f"{col} required (no nulls)",
-                    expectations=(
-                        Expectation("expect_column_values_to_not_be_null", {"column": col}),
-                    ),
-                    threshold=NONE_FAILING,
-                    blocking=True,
-                    severity="error",
-                    columns=(col,),
+                _structural(
+                    _check_name(col, "not_null"), f"{place}.required", f"{col} required (no nulls)",
+                    [Expectation("expect_column_values_to_not_be_null", {"column": col})], [col],
                 )
-            )
+            )  # fmt: skip
         if (prop.unique or (prop.primary_key and single_key)) and "duplicateValues" not in explicit:
             self.add(
-                CheckRule(
-                    name=_check_name(col, "unique"),
-                    place=f"{place}.{'unique' if prop.unique else 'primaryKey'}",
-                    rule=f"{col} unique",
-                    expectations=(
-                        Expectation("expect_column_values_to_be_unique", {"column": col}),
-                    ),
-                    threshold=NONE_FAILING,
-                    blocking=True,
-                    severity="error",
-                    columns=(col,),
+                _structural(
+                    _check_name(col, "unique"),
+                    f"{place}.{'unique' if prop.unique else 'primaryKey'}", f"{col} unique",
+                    [Expectation("expect_column_values_to_be_unique", {"column": col})], [col],
                 )
-            )
+            )  # fmt: skip
         options = prop.logical_type_options
         show = not _sensitive(prop)
         warn = {"threshold": NONE_FAILING, "blocking": False, "severity": "warning"}
