@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from . import masking, versions
 from .assets import golden_contract, owners
 from .contracts import GoldenContract, Project
+from .executor import HEAVY
 from .publish import _stamp, views
 from .warehouse import (
     COPY_COMPRESSION,
@@ -155,6 +156,7 @@ def analytics_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDef
         deps=[dg.AssetKey(["version"])],
         group_name="publish",
         owners=owners(project, contracts[0].team),
+        op_tags=HEAVY,
         kinds={"duckdb", "parquet"},
         description="Builds the version's analytics.duckdb and export/analytics/: every golden "
         "table with its classified columns masked as the golden contracts declare (keyed "

@@ -36,6 +36,7 @@ from . import drift, histograms, history, report, usage
 from . import pairs as pairs_lib
 from .contracts import Contract, Project, SourceContract
 from .erasure import suppressed
+from .executor import HEAVY
 from .ingest import land
 from .progress import Reporter
 from .settings import MatchSettings
@@ -360,7 +361,8 @@ def _entity_assets(
 ) -> list[dg.AssetsDefinition]:
     team = golden_contract(project, entity).team
     match_settings = getattr(settings, entity).to_matching()
-    common = {"group_name": entity, "owners": owners(project, team)}
+    # every step of an entity's chain holds its records or pairs in memory: one at a time
+    common = {"group_name": entity, "owners": owners(project, team), "op_tags": HEAVY}
     staged = _staged_asset(project, entity, common)
     # the rest of the chain is built to the entity's golden contract, and shows it
     common = {**common, "metadata": contract_metadata(project, golden_contract(project, entity))}

@@ -84,6 +84,7 @@ def _step_bar(steps: int):
 def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
     """Run the job and record it in the ledger: (the Dagster result, its outcome)."""
     from pipelines import recording, usage
+    from pipelines.executor import run_in_process
     from pipelines.graph import JOB, instance_for
     from pipelines.progress import bar_logger
 
@@ -96,10 +97,10 @@ def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
             job = job.with_logger_defs({**job.loggers, "progress": bar_logger(handler)})
             loggers["progress"] = {}
         instance = instance_for(warehouse)
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config={"loggers": loggers},
-            tags={recording.RECORDED_BY: "mdm run"},  # not the sensors: recorded here
-        )  # fmt: skip
+        # tagged as recorded here: the sensors leave the run to this process
+        result = run_in_process(
+            job, instance, {"loggers": loggers}, tags={recording.RECORDED_BY: "mdm run"}
+        )
     outcome, recorded, problem = recording.record(instance, result.run_id, Path(args.project),
                                                   warehouse, started_at)  # fmt: skip
     if not recorded:

@@ -13,6 +13,7 @@ from .assets import build_assets, golden_contract, owners, project_entities
 from .checks import build_checks
 from .contracts import load_project
 from .drift import drift_checks
+from .executor import threaded_executor
 from .integrity import build_pipeline_checks
 from .memory import STEP_HOOKS
 from .publish import publish_asset, version_asset, version_check
@@ -50,7 +51,7 @@ def build_definitions(
     job = dg.define_asset_job(
         JOB,
         selection=dg.AssetSelection.all(),
-        executor_def=dg.in_process_executor,
+        executor_def=threaded_executor,  # steps on threads, one heavy at a time
         hooks=STEP_HOOKS,  # what a step freed is free for the next one (pipelines/memory.py)
         description="Land, standardise, match and publish every entity of the project.",
     )

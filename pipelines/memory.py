@@ -1,5 +1,5 @@
-"""Memory between steps: a run is one process (the in-process executor), so what one step
-frees must be free for the next, not kept by an allocator or a reference cycle.
+"""Memory between steps: a run is one process (its steps on threads, `pipelines.executor`), so
+what one step frees must be free for the next, not kept by an allocator or a reference cycle.
 
 At 1M entities the steps left 2-4 GB of RSS behind them, on top of which the next step's own
 peak came: DataFrames held by reference cycles that Python's collector had not visited yet (a

@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext
 from . import drift, ledger, report, usage, versions
 from .assets import golden_contract, owners
 from .contracts import Project
+from .executor import HEAVY
 from .settings import CostSettings
 from .warehouse import WarehouseResource, quoted
 
@@ -145,6 +146,7 @@ def version_asset(project: Project, entities: tuple[str, ...]) -> dg.AssetsDefin
         deps=[dg.AssetKey(["golden", e]) for e in entities],
         group_name="publish",
         owners=owners(project, team),
+        op_tags=HEAVY,
         kinds={"duckdb", "parquet"},
         description="Builds this run's complete new version (versions/vNNNNNN: mdm.duckdb and "
         "its Parquet exports) where no reader looks; its blocking check audits it before "

@@ -1,11 +1,13 @@
 """What a run uses and costs: CPU seconds per step, the process's peak memory, the code and
 contract versions it ran, and the price of it (the run ledger's `audit.runs`).
 
-The in-process executor runs one step at a time, so the process's CPU time between the end of
-one step and the end of the next is the later step's (Dagster's own work between them
-included). The run's price: its CPU hours at `cost.cpu_hour` plus a month of keeping the
-version it built at `cost.gb_month` (matching.yaml; defaults are a public cloud's list prices
-in US dollars, roughly).
+CPU time is the process's (every thread's: Polars, DuckDB and rapidfuzz work on their own).
+The executor (`pipelines.executor`) runs a few steps at once, so the process's CPU seconds of
+each stretch of time go in equal shares to the steps running then, and those spent while no
+step runs (Dagster's own work between steps) to the step that starts next: the steps' figures
+add up to the run's. The run's price: its CPU hours at `cost.cpu_hour` plus a month of keeping
+the version it built at `cost.gb_month` (matching.yaml; defaults are a public cloud's list
+prices in US dollars, roughly).
 """
 
 from __future__ import annotations
@@ -14,29 +16,73 @@ import json
 import os
 import resource
 import subprocess
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
 
-_marks: list[tuple[str, float]] = []
+_lock = threading.Lock()
+_spent: dict[str, float] = {}  # CPU seconds per step that began or ended since `start`
+_running: set[str] = set()
+_ended: list[str] = []
+_between = [0.0]  # CPU seconds while no step ran, not yet given to a step
+_clock = [time.process_time()]  # the process's CPU time when last shared out
 _started = [time.process_time()]
+_step = threading.local()  # the step this thread runs, when the executor named it
 
 
 def start() -> None:
-    """A run begins: forget the marks of any earlier run in this process."""
-    _marks.clear()
-    _started[0] = time.process_time()
+    """A run begins: forget the steps of any earlier run in this process."""
+    with _lock:
+        _spent.clear()
+        _running.clear()
+        _ended.clear()
+        _between[0] = 0.0
+        _clock[0] = _started[0] = time.process_time()
+
+
+def _share() -> None:
+    """Give the CPU time since the last share to the steps running (under `_lock`)."""
+    now = time.process_time()
+    spent, _clock[0] = now - _clock[0], now
+    if _running:
+        for step in _running:
+            _spent[step] += spent / len(_running)
+    else:
+        _between[0] += spent
+
+
+def _take(step: str) -> None:
+    """`step` starts counting (under `_lock`), with the time spent while no step ran."""
+    _spent[step] = _spent.get(step, 0.0) + _between[0]
+    _between[0] = 0.0
+    _running.add(step)
+
+
+def begin(step_key: str) -> None:
+    """A step starts on this thread (the executor calls this)."""
+    _step.key = step_key
+    with _lock:
+        _share()
+        _take(step_key)
 
 
 def mark(step_key: str, root: Path | None = None, run_id: str | None = None) -> None:
-    """A step ended (`pipelines.memory`'s hooks call this). With the warehouse `root`, what the
-    run used so far is written to `spent_path`: the process that records the run (the CLI, or
-    the sensor after a run the UI or a schedule launched) reads it there."""
-    _marks.append((step_key, time.process_time()))
+    """A step ended (`pipelines.memory`'s hooks call this; a step no executor began, as under
+    Dagster's in-process executor, gets the time since the step before it ended). With the
+    warehouse `root`, what the run used so far is written to `spent_path`: the process that
+    records the run (the CLI, or the sensor after a run the UI or a schedule launched) reads it
+    there."""
+    with _lock:
+        _share()
+        if step_key not in _running:
+            _take(step_key)
+        _running.discard(step_key)
+        _ended.append(step_key)
     if root is not None and run_id is not None:
         path = spent_path(root, run_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps({"steps": cpu_by_step(), "cpu_seconds": cpu_seconds(),
                                    "peak_rss_gb": peak_rss_gb()}))  # fmt: skip
         os.replace(tmp, path)
@@ -53,17 +99,19 @@ def spent(root: Path, run_id: str) -> dict:
 
 
 def cpu_by_step() -> dict[str, float]:
-    """CPU seconds of each step that ended since `start`."""
-    out, before = {}, _started[0]
-    for step, at in _marks:
-        out[step] = round(at - before, 3)
-        before = at
-    return out
+    """CPU seconds of each step that ended since `start`, in the order they ended."""
+    with _lock:
+        return {step: round(_spent[step], 3) for step in _ended}
 
 
 def step_cpu_seconds() -> float:
-    """CPU seconds of the step running now, so far (since the step before it ended)."""
-    return round(time.process_time() - (_marks[-1][1] if _marks else _started[0]), 3)
+    """CPU seconds of the step running on this thread, so far."""
+    key = getattr(_step, "key", None)
+    with _lock:
+        _share()
+        if key in _running:
+            return round(_spent[key], 3)
+        return round(_between[0], 3)  # no executor named it: it alone ran since the last end
 
 
 def step_cost(prices) -> dict[str, float]:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 
 SAMPLE_SIZE = 20  # failing keys (and record numbers) shown per check
+_ONE_VALIDATION = threading.Lock()  # see `_validate`
 LOCATORS = ("_record", "_line")  # internal columns the landing adds that locate a row
 SQL_TIMEOUT_SECONDS = 600  # a sql rule's query, at most (it then fails its check)
 _QUOTED = re.compile(r"'(?:[^']|'')*'")  # a quoted literal in a DuckDB error message
@@ -229,42 +230,46 @@ def _validate(
             column = frame[rule.numeric_column]
             frame[f"{rule.numeric_column}__number"] = pd.to_numeric(column, errors="coerce")
 
-    gx = _quiet_great_expectations()
-    context = _context(gx)  # before the suite: GE binds a suite to the current context
-    expectation_suite = gx.ExpectationSuite(name=f"{suite.asset_key.to_user_string()} contract")
-    missing: dict[str, list[str]] = {}
-    for rule in rules:
-        missing[rule.name] = [c for c in rule.columns if c not in present]
-        if missing[rule.name] and rule.measure != "schema":
-            continue  # reported as failed below, without running
-        for i, exp in enumerate(rule.expectations):
-            cls = _expectation_classes()[exp.type]
-            expectation_suite.add_expectation(
-                cls(**exp.kwargs, meta={"check": rule.name, "part": i})
+    # one validation at a time: Great Expectations keeps its current context in a global,
+    # and the executor runs steps (checks among them) on threads (pipelines/executor.py)
+    with _ONE_VALIDATION:
+        gx = _quiet_great_expectations()
+        context = _context(gx)  # before the suite: GE binds a suite to the current context
+        name = f"{suite.asset_key.to_user_string()} contract"
+        expectation_suite = gx.ExpectationSuite(name=name)
+        missing: dict[str, list[str]] = {}
+        for rule in rules:
+            missing[rule.name] = [c for c in rule.columns if c not in present]
+            if missing[rule.name] and rule.measure != "schema":
+                continue  # reported as failed below, without running
+            for i, exp in enumerate(rule.expectations):
+                cls = _expectation_classes()[exp.type]
+                expectation_suite.add_expectation(
+                    cls(**exp.kwargs, meta={"check": rule.name, "part": i})
+                )
+        outcome: dict[str, list[Any]] = {r.name: [] for r in rules}
+        if expectation_suite.expectations:
+            batch = (
+                context.data_sources.add_pandas("mdm")
+                .add_dataframe_asset(suite.asset_key.to_python_identifier())
+                .add_batch_definition_whole_dataframe("whole")
+                .get_batch(batch_parameters={"dataframe": frame})
             )
-    outcome: dict[str, list[Any]] = {r.name: [] for r in rules}
-    if expectation_suite.expectations:
-        batch = (
-            context.data_sources.add_pandas("mdm")
-            .add_dataframe_asset(suite.asset_key.to_python_identifier())
-            .add_batch_definition_whole_dataframe("whole")
-            .get_batch(batch_parameters={"dataframe": frame})
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            validation = batch.validate(
-                expectation_suite,
-                result_format={
-                    "result_format": "SUMMARY",
-                    "partial_unexpected_count": SAMPLE_SIZE,
-                    # Row labels only: asking GE for key columns here
-                    # (unexpected_index_column_names) makes it build a dict per failing row,
-                    # ~100x slower when many rows fail; the keys are looked up below instead.
-                    "return_unexpected_index_query": False,
-                },
-            )
-        for result in validation.results:
-            outcome[result.expectation_config.meta["check"]].append(result)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                validation = batch.validate(
+                    expectation_suite,
+                    result_format={
+                        "result_format": "SUMMARY",
+                        "partial_unexpected_count": SAMPLE_SIZE,
+                        # Row labels only: asking GE for key columns here
+                        # (unexpected_index_column_names) makes it build a dict per failing row,
+                        # ~100x slower when many rows fail; the keys are looked up below instead.
+                        "return_unexpected_index_query": False,
+                    },
+                )
+            for result in validation.results:
+                outcome[result.expectation_config.meta["check"]].append(result)
     return [
         _evaluate(suite, rule, outcome[rule.name], missing[rule.name], schema, locate)
         for rule in rules
