@@ -16,21 +16,25 @@ a time. Which steps may run side by side is decided by their tags, not by luck:
 
 Each step's events are made on its own thread and handed to the run's thread, which stores
 them, tracks the plan and runs the step's hooks (`pipelines.memory`) when it ends, as the
-in-process executor does. A run that is interrupted stops starting steps and abandons the ones
-running (daemon threads: the process does not wait for them).
+in-process executor does. A run that is interrupted starts no other step and interrupts the
+running ones (at their next Python instruction), as Dagster interrupts a step on the run's
+own thread.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import queue
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.events import DagsterEvent, EngineEventData
 from dagster._core.execution.api import ExecuteRunWithPlanIterable
 from dagster._core.execution.compute_logs import create_compute_log_file_key
@@ -129,16 +133,40 @@ def critical_path_first(plan: ExecutionPlan):
 _DONE = object()
 
 
+@dataclass
+class _Running:
+    context: Any
+    thread: threading.Thread
+    events: list[DagsterEvent] = field(default_factory=list)
+
+
 def _run_step(context: Any, out: queue.Queue) -> None:
-    """One step on its own thread: its events into `out`, then `_DONE` (or the exception that
-    escaped Dagster's own handling, for the run's thread to raise)."""
-    usage.begin(context.step.key)
+    """One step on its own thread: its events into `out`, then `_DONE` (after the exception
+    that escaped Dagster's own handling, if one did, for the run's thread to raise)."""
+    key = context.step.key
     try:
+        usage.begin(key)
         for event in dagster_event_sequence_for_step(context):
-            out.put((context.step.key, event))
+            out.put((key, event))
     except BaseException as error:  # noqa: BLE001 - handed over, raised by the run's thread
-        out.put((context.step.key, error))
-    out.put((context.step.key, _DONE))
+        out.put((key, error))
+    finally:
+        while True:  # an interruption arrives once: `_DONE` is always posted
+            try:
+                out.put((key, _DONE))
+                break
+            except DagsterExecutionInterruptedError:
+                continue
+
+
+def _interrupt(thread: threading.Thread) -> None:
+    """Raise `DagsterExecutionInterruptedError` in `thread` at its next Python instruction
+    (a native call in progress, a Polars query say, finishes first): the step then ends as
+    Dagster ends an interrupted step on the run's own thread."""
+    if thread.ident is not None and thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(DagsterExecutionInterruptedError)
+        )
 
 
 def _steps(
@@ -149,7 +177,9 @@ def _steps(
 ) -> Iterator[DagsterEvent]:
     """Dagster's in-process plan loop (`inner_plan_execution_iterator`) with the steps on
     threads: start what may start, pass each event on as it comes, finish a step when its
-    thread is done."""
+    thread is done. An interrupt (Ctrl-C, a termination from the UI) or an error outside a
+    step's own handling stops the run: no step starts any more, the running ones are
+    interrupted and waited for, then the run ends with it."""
     logs = job_context.instance.compute_log_manager
     keys = [step.key for step in execution_plan.get_steps_to_execute_in_topo_order()]
     with ExitStack() as stack:
@@ -171,43 +201,56 @@ def _steps(
         yield DagsterEvent.capture_logs(job_context, keys, log_key, log_context)
 
         events: queue.Queue = queue.Queue()
-        running: dict[str, tuple[Any, list[DagsterEvent]]] = {}
-        try:
-            while not active.is_complete or running:
+        running: dict[str, _Running] = {}
+        stop: BaseException | None = None
+        stopping = False
+        while running or (stop is None and not active.is_complete):
+            if stop is None and active.check_for_interrupts():
+                stop = DagsterExecutionInterruptedError("the run was interrupted")
+            if stop is not None and not stopping:
+                stopping = True
+                active.mark_interrupted()
+                yield DagsterEvent.engine_event(
+                    job_context,
+                    f"Stopping the run: interrupting {sorted(running)}, starting no other step",
+                    EngineEventData.interrupted(sorted(running)),
+                )
+                for step in running.values():
+                    _interrupt(step.thread)
+            if stop is None:
                 for step in active.get_steps_to_execute(limit=max_concurrent - len(running)):
                     context = job_context.for_step(step, active.get_known_state())
-                    running[step.key] = (context, [])
-                    threading.Thread(target=_run_step, args=(context, events), daemon=True,
-                                     name=f"step {step.key}").start()  # fmt: skip
+                    thread = threading.Thread(target=_run_step, args=(context, events),
+                                              daemon=True, name=f"step {step.key}")  # fmt: skip
+                    running[step.key] = _Running(context, thread)
+                    thread.start()
                 yield from active.concurrency_event_iterator(job_context)
                 if not running:
                     active.sleep_til_ready()
                     continue
-                try:
-                    key, item = events.get(timeout=_POLL_SECONDS)
-                except queue.Empty:
+            try:
+                key, item = events.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                # a thread that died without posting `_DONE` (it always does) is done too
+                gone = [k for k, r in running.items() if not r.thread.is_alive()]
+                if not gone or not events.empty():
                     continue
-                if isinstance(item, DagsterEvent):
-                    running[key][1].append(item)
-                    yield item
-                    active.handle_event(item)
-                elif isinstance(item, BaseException):
-                    raise item
-                else:  # the step's thread is done: what the in-process loop does after a step
-                    context, step_events = running.pop(key)
-                    active.verify_complete(job_context, key)
-                    for event in active.plan_events_iterator(job_context):
-                        step_events.append(event)
-                        yield event
-                    yield from _trigger_hook(context, step_events)
-        except BaseException:
-            if running:  # an interrupt, or an error outside any step's own handling
-                yield DagsterEvent.engine_event(
-                    job_context,
-                    f"Run stopped with steps still running, abandoned: {sorted(running)}",
-                    event_specific_data=EngineEventData.interrupted(sorted(running)),
-                )
-            raise
+                key, item = gone[0], _DONE
+            if isinstance(item, DagsterEvent):
+                running[key].events.append(item)
+                yield item
+                active.handle_event(item)
+            elif isinstance(item, BaseException):
+                stop = stop or item
+            else:  # the step's thread is done: what the in-process loop does after a step
+                step = running.pop(key)
+                active.verify_complete(job_context, key)
+                for event in active.plan_events_iterator(job_context):
+                    step.events.append(event)
+                    yield event
+                yield from _trigger_hook(step.context, step.events)
+        if stop is not None:
+            raise stop
 
 
 def run_in_process(job: dg.JobDefinition, instance: dg.DagsterInstance, run_config: dict,

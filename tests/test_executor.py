@@ -4,6 +4,8 @@ as the executor ran them."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -130,3 +132,35 @@ def test_the_number_of_steps_at_once_is_configurable(steps: int):
 
     assert _run(job).success
     assert _at_once([(s, e) for s, e, _ in _spans.values()]) == steps
+
+
+def test_an_interrupt_stops_the_running_steps_and_starts_no_other():
+    """Ctrl-C (SIGINT, which Dagster captures during a run) reaches a step running on another
+    thread at its next Python instruction: the run ends within a second or so, failed, and what
+    comes after the step never starts."""
+    started, finished = threading.Event(), threading.Event()
+
+    @dg.op(name="long")
+    def long() -> None:
+        started.set()
+        for _ in range(300):  # 30 s in Python-level slices, as a step's own code runs
+            time.sleep(0.1)
+        finished.set()
+
+    @dg.job(executor_def=threaded_executor)
+    def job():
+        _timed("after_long")(after=[long()])
+
+    def interrupt() -> None:
+        if started.wait(30):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    began = time.perf_counter()
+    result = _run(job)
+    assert time.perf_counter() - began < 10
+    assert not result.success and not finished.is_set()
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_key == "long"
+    assert "Interrupted" in failure.step_failure_data.error.cls_name
+    assert "after_long" not in _spans
