@@ -278,6 +278,9 @@ class Scoring:
         # one encoding of the records for every kind: persons and organizations share most
         # compared columns (email, phone, address, ...), each encoded once, not once per kind
         self._records = Sides(records, np.empty(0, np.int64), np.empty(0, np.int64))
+        compared = {c for kind in KINDS[entity] for c in COMPARED_COLUMNS[kind]}
+        self._records.encode(c for c in records.columns
+                             if c in compared and records.schema[c] == pl.String)  # fmt: skip
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         rng = np.random.default_rng(self.settings.seed)
