@@ -9,6 +9,7 @@ in `matching`, the assets only move data and report what a data engineer wants t
 import json
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from matching.resolve import (
     labelled_settings,
     scoring_columns,
 )
-from matching.standardize import standardize
+from matching.standardize import Staged, standardize
 from matching.survive import Survivorship
 
 from . import drift, histograms, history, report, usage
@@ -294,22 +295,30 @@ def _staged_asset(project: Project, entity: str, common: dict) -> dg.AssetsDefin
         rows = sum(pq.ParquetFile(warehouse.intermediate("raw", c.dataset)).metadata.num_rows
                    for c in sources)  # fmt: skip
         report, done = Reporter(context.log.info, f"staging {entity} records", rows, "rows"), 0
-        for contract in sources:
+
+        def stage(contract: SourceContract) -> tuple[int, Staged, hierarchy.Linked | None]:
             raw = pl.read_parquet(warehouse.intermediate("raw", contract.dataset))
             result = standardize(raw.drop("_ingested_at", "_row_hash"), contract.mapping)
-            records = result.records
-            quarantined += [_quarantine_rows(result.quarantine, contract),
-                            _rejected_rows(contract, warehouse)]  # fmt: skip
-            if parents:
-                linked = hierarchy.link(records, entity, parents)
-                records = linked.records
-                quarantined.append(_quarantine_rows(linked.quarantine, contract))
-            parts.append(records)
-            per_source[contract.dataset] = records.height
-            done += raw.height
-            report(done, contract.dataset)
-            defects.update({f"{contract.dataset}.{k}": v for k, v in result.field_defects.items()
-                            if v})  # fmt: skip
+            linked = hierarchy.link(result.records, entity, parents) if parents else None
+            return raw.height, result, linked
+
+        # two sources at once: standardising one keeps ~1.4 of the two cores busy (its Python
+        # parts, e-mail rules and transliteration, wait for each other's lock, not for Polars)
+        with ThreadPoolExecutor(2) as pool:
+            for contract, (height, result, linked) in zip(sources, pool.map(stage, sources),
+                                                          strict=True):  # fmt: skip
+                records = result.records if linked is None else linked.records
+                quarantined += [_quarantine_rows(result.quarantine, contract),
+                                _rejected_rows(contract, warehouse)]  # fmt: skip
+                if linked is not None:
+                    quarantined.append(_quarantine_rows(linked.quarantine, contract))
+                parts.append(records)
+                per_source[contract.dataset] = records.height
+                done += height
+                report(done, contract.dataset)
+                defects.update({f"{contract.dataset}.{k}": v
+                                for k, v in result.field_defects.items() if v})  # fmt: skip
+                del result, linked
         records, learned = _in_hierarchy(entity, pl.concat(parts, how="vertical_relaxed"),
                                          warehouse)  # fmt: skip
         warehouse.write(records, "staged", entity)
