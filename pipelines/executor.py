@@ -19,6 +19,12 @@ them, tracks the plan and runs the step's hooks (`pipelines.memory`) when it end
 in-process executor does. A run that is interrupted starts no other step and interrupts the
 running ones (at their next Python instruction), as Dagster interrupts a step on the run's
 own thread.
+
+It drives Dagster's own plan machinery (`ActiveExecution`, `dagster_event_sequence_for_step`,
+the private `_trigger_hook`) the way its in-process executor does: `tests/test_executor.py`
+checks it, every run of the job goes through it, and the pinned Dagster version
+(requirements.lock) is the one it was written for. `run_in_process` runs a job with it in
+this process (the CLI); the UI's and the schedule's runs use it as the job's executor.
 """
 
 from __future__ import annotations
@@ -96,11 +102,11 @@ class ThreadedExecutor(Executor):
     config_schema={
         "max_concurrent": dg.Field(
             int, default_value=MAX_CONCURRENT, description="Steps running at once."
-        ),  # fmt: skip
+        ),
         "heavy_at_once": dg.Field(
             int,
             default_value=1,
-            description=(f"Steps tagged {MEMORY_TAG}: heavy running at once (their peaks add up)."),
+            description=f"Steps tagged {MEMORY_TAG}: heavy running at once (their peaks add up).",
         ),
         "retries": get_retries_config(),
     },
