@@ -31,25 +31,31 @@ class Reporter:
 
 
 class StepBar(logging.Handler):
-    """Moves a bar one step per finished Dagster step and shows the running step with its last
-    progress message."""
+    """Moves a bar one step per finished Dagster step and shows the running steps (two can run
+    at once, `pipelines.executor`), each with its last progress message, in the order they
+    started."""
 
     def __init__(self, advance: Callable[[], None], describe: Callable[[str], None]):
         super().__init__(logging.DEBUG)  # step events are logged at DEBUG
         self.advance, self.describe = advance, describe
-        self.step = ""
+        self.running: dict[str, str] = {}  # step -> its last progress message
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         kind = getattr(event, "event_type_value", None)
+        step = meta.get("step_key")
         if kind == "STEP_START":
-            self.step = event.step_key
-            self.describe(self.step)
+            self.running[event.step_key] = ""
         elif kind in STEP_DONE:
             self.advance()
-        elif event is None and meta.get("step_key") == self.step and self.step:
-            self.describe(f"{self.step}: {meta.get('orig_message', '')}"[:90])
+            if self.running.pop(getattr(event, "step_key", None), None) is None or not self.running:
+                return  # the description stays until another step starts
+        elif event is None and step in self.running:
+            self.running[step] = meta.get("orig_message", "")
+        else:
+            return
+        self.describe(" | ".join(f"{s}: {m}"[:90] if m else s for s, m in self.running.items()))
 
 
 def bar_logger(handler: logging.Handler) -> dg.LoggerDefinition:

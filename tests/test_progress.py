@@ -47,6 +47,20 @@ def test_step_bar_follows_dagster_step_events() -> None:
                      "clusters__customer"]  # fmt: skip
 
 
+def test_step_bar_shows_the_steps_running_side_by_side() -> None:
+    advanced, shown = [], []
+    bar = progress.StepBar(lambda: advanced.append(1), shown.append)
+    bar.handle(_record("STEP_START", "staged__customer"))
+    bar.handle(_record("STEP_START", "raw__crm_accounts"))
+    bar.handle(_record(None, "staged__customer", "staging: 1 / 2 rows"))
+    bar.handle(_record("STEP_SUCCESS", "raw__crm_accounts"))
+    bar.handle(_record("STEP_SUCCESS", "staged__customer"))
+    assert len(advanced) == 2
+    assert shown == ["staged__customer", "staged__customer | raw__crm_accounts",
+                     "staged__customer: staging: 1 / 2 rows | raw__crm_accounts",
+                     "staged__customer: staging: 1 / 2 rows"]  # fmt: skip
+
+
 def test_mdm_run_in_a_terminal_shows_the_step_bar(tmp_path) -> None:
     import os
     import pty
