@@ -237,7 +237,7 @@ def _steps(
             try:
                 key, item = events.get(timeout=_POLL_SECONDS)
             except queue.Empty:
-                # a thread that died without posting `_DONE` (it always does) is done too
+                # a thread interrupted before its `try` dies without posting `_DONE`: done too
                 gone = [k for k, r in running.items() if not r.thread.is_alive()]
                 if not gone or not events.empty():
                     continue
