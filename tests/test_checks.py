@@ -259,7 +259,7 @@ def test_repository_contracts_translate_to_these_checks(
     }  # fmt: skip
 
 
-def test_definitions_carry_one_multi_check_per_asset_with_owners() -> None:
+def test_definitions_carry_a_gate_and_a_warnings_check_per_asset_with_owners() -> None:
     defs = build_definitions(ROOT, "unused")
     ownership = load_project(ROOT).ownership
     teams = asset_teams(load_project(ROOT))
@@ -271,6 +271,11 @@ def test_definitions_carry_one_multi_check_per_asset_with_owners() -> None:
         asset = assets.pop()
         owners = list(ownership.team(teams[asset]).owners)
         assert checks.op.tags["mdm/team"] == teams[asset]
+        suite = specs[0].asset_key.to_python_identifier()
+        if checks.op.name == f"{suite}_contract":  # the gate: blocking rules only
+            assert all(s.blocking for s in specs)
+        elif checks.op.name == f"{suite}_contract_warnings":
+            assert not any(s.blocking for s in specs)
         for spec in specs:
             assert spec.metadata["owners"] == owners and spec.metadata["team"] == teams[asset]
             assert f"Owners: {', '.join(owners)}" in (spec.description or "")
@@ -283,6 +288,17 @@ def test_definitions_carry_one_multi_check_per_asset_with_owners() -> None:
     # the job runs the checks: every check key is in the asset graph next to its asset
     graph = defs.resolve_asset_graph()
     assert len(graph.asset_check_keys) == sum(len(v) for v in expected.values())
+
+
+def test_warnings_never_hold_a_step_and_blocking_rules_gate_it() -> None:
+    from dagster._core.execution.api import create_execution_plan
+
+    job = build_definitions(ROOT, "unused").resolve_job_def(JOB)
+    deps = create_execution_plan(job).get_all_step_deps()
+    warnings = {k for k in deps if k.endswith("_contract_warnings")}
+    assert len(warnings) == 13  # every contract of the sample has warnings
+    assert not any(upstream & warnings for upstream in deps.values())
+    assert deps["candidates__customer"] == {"staged__customer", "staged__customer_contract"}
 
 
 # --- rules the project cannot evaluate ---------------------------------------------------------
@@ -883,7 +899,7 @@ def test_a_failing_blocking_sql_check_stops_what_depends_on_its_asset(tmp_path: 
         pass
 
     result = dg.materialize(
-        [landed, downstream, suite_checks(only_sql)],
+        [landed, downstream, *suite_checks(only_sql)],
         resources={"warehouse": WarehouseResource(path=str(tmp_path / "w"))},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,

@@ -88,9 +88,14 @@ does not declare. Great Expectations is imported to load a contract only when it
 rule (the import costs ~5 s). ``type: text`` rules are documentation and make no check
 (`pipelines.assets` lists them in the asset's metadata).
 
-Each asset's checks are ONE `dg.multi_asset_check`: it reads only the columns its selected
-rules need (plus the key column and the ``_record``/``_line`` locators the landing adds), and
-runs ONE validation with the whole suite (sql rules beside it, one DuckDB query each). Each
+Each asset's checks are at most two `dg.multi_asset_check`s: its blocking rules
+(``<asset>_contract``) and its warnings (``<asset>_contract_warnings``). Dagster holds the assets
+downstream until every step holding a blocking check of their upstream has ended, so the warnings
+have a step of their own: they run beside the next step, not before it (at a million entities
+their regular expressions were half the ~20 s of contract checks between the heavy steps). Each
+reads only the columns its selected rules need (plus the key column and the ``_record``/``_line``
+locators the landing adds), and runs ONE validation with its rules (sql rules beside it, one
+DuckDB query each). Each
 result's metadata carries the expectation(s) it ran (or the query, its value and time), the
 failing count and percent, the operator and threshold, and up to 20 failing keys (the contract's
 key for sources; the primary key, ``golden_id``, for golden) and record numbers; never a value
@@ -150,14 +155,26 @@ def _spec(suite: AssetSuite, rule: CheckRule) -> dg.AssetCheckSpec:
     )
 
 
-def suite_checks(suite: AssetSuite) -> dg.AssetChecksDefinition:
-    """One multi-asset check for every rule of `suite`: one Great Expectations validation, and a
-    DuckDB query per sql rule."""
+def suite_checks(suite: AssetSuite) -> list[dg.AssetChecksDefinition]:
+    """The checks of every rule of `suite`: one multi-asset check for its blocking rules
+    (``<asset>_contract``) and one for its warnings (``<asset>_contract_warnings``), either
+    left out when the suite has no such rule. Each is one Great Expectations validation, and
+    a DuckDB query per sql rule."""
+    gate = [r for r in suite.rules if r.blocking]
+    warnings = [r for r in suite.rules if not r.blocking]
+    return [_checks(suite, rules, suffix) for rules, suffix in
+            ((gate, "contract"), (warnings, "contract_warnings")) if rules]  # fmt: skip
+
+
+def _checks(
+    suite: AssetSuite, rules: list[CheckRule], suffix: str
+) -> dg.AssetChecksDefinition:
+    kind = "blocking rules" if suffix == "contract" else "warnings"
 
     @dg.multi_asset_check(
-        specs=[_spec(suite, r) for r in suite.rules],
-        name=f"{suite.asset_key.to_python_identifier()}_contract",
-        description=f"{suite.contract.name}: every rule of {suite.contract.file.name}, "
+        specs=[_spec(suite, r) for r in rules],
+        name=f"{suite.asset_key.to_python_identifier()}_{suffix}",
+        description=f"{suite.contract.name}: the {kind} of {suite.contract.file.name}, "
         "in one Great Expectations validation (sql rules: DuckDB). "
         f"Owners: {', '.join(suite.owners)}.",
         can_subset=True,
@@ -171,7 +188,7 @@ def suite_checks(suite: AssetSuite) -> dg.AssetChecksDefinition:
         results = validate_suite(suite, warehouse.intermediate(*suite.location), names)
         failed = [r.check_name for r in results if not r.passed]
         context.log.info(
-            f"{suite.asset_key.to_user_string()}: {len(results)} contract checks in "
+            f"{suite.asset_key.to_user_string()}: {len(results)} contract checks ({kind}) in "
             f"{time.perf_counter() - started:.2f} s; failed: {', '.join(failed) or 'none'}"
         )
         yield from results
@@ -182,12 +199,13 @@ def suite_checks(suite: AssetSuite) -> dg.AssetChecksDefinition:
 def build_checks(
     project: Project, asset_keys: Iterable[dg.AssetKey] | None = None
 ) -> list[dg.AssetChecksDefinition]:
-    """The contract checks of `project`, one multi-asset check per contract whose asset is in
+    """The contract checks of `project`, `suite_checks` of each contract whose asset is in
     `asset_keys` (default: all). Every contract's rules are translated, so a rule the project
     cannot evaluate raises `ContractError` even when its asset is not built yet."""
     suites = asset_suites(project)
     built = set(asset_keys) if asset_keys is not None else None
-    return [suite_checks(s) for s in suites if s.rules and (built is None or s.asset_key in built)]
+    return [check for s in suites if built is None or s.asset_key in built
+            for check in suite_checks(s)]  # fmt: skip
 
 
 __all__ = [
