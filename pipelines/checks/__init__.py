@@ -166,9 +166,7 @@ def suite_checks(suite: AssetSuite) -> list[dg.AssetChecksDefinition]:
             ((gate, "contract"), (warnings, "contract_warnings")) if rules]  # fmt: skip
 
 
-def _checks(
-    suite: AssetSuite, rules: list[CheckRule], suffix: str
-) -> dg.AssetChecksDefinition:
+def _checks(suite: AssetSuite, rules: list[CheckRule], suffix: str) -> dg.AssetChecksDefinition:
     kind = "blocking rules" if suffix == "contract" else "warnings"
 
     @dg.multi_asset_check(
