@@ -35,6 +35,7 @@ from matching.survive import Survivorship
 
 from . import drift, histograms, history, report, usage
 from . import pairs as pairs_lib
+from .checks import import_in_background
 from .contracts import Contract, Project, SourceContract
 from .erasure import suppressed
 from .executor import HEAVY
@@ -192,6 +193,7 @@ def _raw_asset(project: Project, contract: SourceContract) -> dg.AssetsDefinitio
         metadata=contract_metadata(project, contract),
     )
     def raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        import_in_background()  # the extract's contract checks come next
         now = datetime.now(UTC)
         landed = land(contract, now)  # a retention period counts back from now
         # records erased by `mdm erase` that the source still holds: never landed again

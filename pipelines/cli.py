@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -116,10 +114,6 @@ def _execute(defs, warehouse: Path, args: argparse.Namespace, started_at):
 
 
 def _run(args: argparse.Namespace) -> int:
-    # Great Expectations takes seconds to import; the contract checks need it only after the
-    # first extract has landed, so the import overlaps Dagster's start-up and the landing
-    threading.Thread(target=importlib.import_module, args=("great_expectations",),
-                     daemon=True).start()  # fmt: skip
     from datetime import UTC, datetime
 
     from pipelines import versions

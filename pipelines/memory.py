@@ -34,9 +34,10 @@ _frozen = False
 def release() -> None:
     """Collect unreachable cycles now, then hand glibc's free pages back to the system.
 
-    The first call also freezes what is alive then (Dagster, Great Expectations, the
-    definitions: ~400,000 objects) out of later collections, which each cost 0.2-0.4 s
-    otherwise, 10 s or more over a run's ~45 steps."""
+    The first call also freezes what is alive then (Dagster, the definitions: ~400,000
+    objects) out of later collections, which each cost 0.2-0.4 s otherwise, 10 s or more over
+    a run's ~45 steps; so does the first call after `settled` (an import of that size done
+    during the run: Great Expectations)."""
     global _frozen
     gc.collect()
     if not _frozen:
@@ -45,6 +46,12 @@ def release() -> None:
     libc = _libc()
     if libc is not None:  # glibc only; elsewhere the collection is what there is
         libc.malloc_trim(0)
+
+
+def settled() -> None:
+    """Long-lived objects were just made (a big import): freeze them at the next `release`."""
+    global _frozen
+    _frozen = False
 
 
 def _ended(context: dg.HookContext) -> None:

@@ -476,3 +476,21 @@ def test_every_step_hands_its_memory_back(tmp_path: Path) -> None:
     del cycle
     release()
     assert gone() is None and gc.get_freeze_count() > 0
+
+
+def test_an_import_during_the_run_joins_the_frozen_objects() -> None:
+    """Great Expectations is imported while the run goes (`checks.import_in_background`): its
+    objects leave the collections at the next step's end, not before and not again."""
+    import gc
+
+    from pipelines.memory import release, settled
+
+    release()
+    frozen = gc.get_freeze_count()
+    imported = [[i] for i in range(1000)]  # long-lived, tracked objects
+    release()
+    assert gc.get_freeze_count() == frozen  # frozen once per process, not at every step
+    settled()
+    release()
+    assert gc.get_freeze_count() >= frozen + len(imported)
+    gc.unfreeze()  # the test's own objects back in the collections (and everything before)

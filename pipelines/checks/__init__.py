@@ -119,7 +119,7 @@ from dagster import AssetCheckExecutionContext
 
 from ..contracts import Project
 from ..warehouse import WarehouseResource
-from .evaluate import SAMPLE_SIZE, SQL_TIMEOUT_SECONDS, validate_suite
+from .evaluate import SAMPLE_SIZE, SQL_TIMEOUT_SECONDS, import_in_background, validate_suite
 from .rules import (
     AssetSuite,
     CheckRule,
@@ -216,6 +216,7 @@ __all__ = [
     "asset_suites",
     "build_checks",
     "contract_rules",
+    "import_in_background",
     "suite_checks",
     "validate_suite",
 ]

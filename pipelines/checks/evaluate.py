@@ -5,6 +5,7 @@ values of classified columns."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from .. import memory
 from .rules import (
     AssetSuite,
     CheckRule,
@@ -38,6 +40,23 @@ SAMPLE_SIZE = 20  # failing keys (and record numbers) shown per check
 _ONE_VALIDATION = threading.Lock()  # see `_validate`
 LOCATORS = ("_record", "_line")  # internal columns the landing adds that locate a row
 SQL_TIMEOUT_SECONDS = 600  # a sql rule's query, at most (it then fails its check)
+
+
+@functools.cache
+def import_in_background() -> None:
+    """Start importing Great Expectations (~5 s of Python) on a thread of its own, once per
+    process. The landing calls it: its extracts' contract checks come next, and while the
+    extracts are read (Polars, outside Python's lock) the import has the lock to itself. Started
+    with the process instead, it took turns with Dagster's start-up for the lock: the run began
+    ~5 s later, and the first check got Great Expectations no sooner."""
+    threading.Thread(target=_import, daemon=True, name="import great_expectations").start()
+
+
+def _import() -> None:
+    _quiet_great_expectations()
+    memory.settled()  # its ~300,000 objects out of the collections at every step's end
+
+
 _QUOTED = re.compile(r"'(?:[^']|'')*'")  # a quoted literal in a DuckDB error message
 # Parquet types a typed column may have for each logical type (golden tables are typed).
 _ARROW_TYPES = {

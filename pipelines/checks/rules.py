@@ -11,6 +11,7 @@ import functools
 import logging
 import math
 import re
+import threading
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -85,11 +86,17 @@ _RESERVED_KWARGS = {
 }
 
 
+_IMPORTING = threading.Lock()
+
+
 def _quiet_great_expectations() -> Any:
     """Import Great Expectations (~5 s, so only inside a check) with its logs quiet."""
     for name in ("great_expectations", "great_expectations.core", "great_expectations.validator"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    with warnings.catch_warnings():
+    # one thread at a time: `catch_warnings` saves and restores the process's filters, and two
+    # overlapping saves would leave "ignore" in force after both (the landing starts the import
+    # on a thread of its own, a check may need it meanwhile)
+    with _IMPORTING, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import great_expectations as gx
         from great_expectations.execution_engine import pandas_execution_engine as engine
