@@ -174,7 +174,8 @@ def _rewrite_parquet(path: Path, params: dict) -> None:
     options = f"FORMAT parquet, {COPY_COMPRESSION}"
     sql = (f"COPY (SELECT {select} FROM read_parquet({sql_literal(path)}) WHERE {where}) TO "
            f"{sql_literal(tmp)} ({options})")  # fmt: skip
-    duckdb.execute(sql, _used(sql, params))
+    with duckdb.connect() as con:  # not the process's default connection: see keyed_hashes
+        con.execute(sql, _used(sql, params))
     os.chmod(tmp, os.stat(path).st_mode & 0o777)
     os.replace(tmp, path)
 

@@ -125,9 +125,13 @@ def keyed_hash(column: str) -> str:
 
 def keyed_hashes(key: bytes, values: pl.Series) -> pl.Series:
     """The keyed hash of each of `values` (text; null stays null), as one vectorised query."""
-    frame = pl.DataFrame({"v": values.cast(pl.String)})  # noqa: F841 (DuckDB reads it)
-    hashed = duckdb.execute(f"SELECT {keyed_hash('v')} FROM frame", pads(key)).fetchall()
-    return pl.Series([h for (h,) in hashed], dtype=pl.String)
+    frame = pl.DataFrame({"v": values.cast(pl.String)})
+    # a connection of its own: DuckDB's default one is the process's, and two steps running
+    # side by side (two extracts landing) would both use it, which it refuses
+    with duckdb.connect() as con:
+        con.register("frame", frame.to_arrow())
+        hashed = con.sql(f"SELECT {keyed_hash('v')} AS h FROM frame", params=pads(key)).pl()
+    return hashed.get_column("h").cast(pl.String)
 
 
 def expression(column: str, mask: Mask, logical_type: str) -> str:

@@ -37,6 +37,20 @@ def test_the_keyed_hash_is_hmac_sha256(key: bytes) -> None:
     assert hashed == [_hmac(key, v) if v is not None else None for v in values]
 
 
+def test_keyed_hashes_keep_order_and_run_side_by_side() -> None:
+    """Two steps may hash at once (two extracts landing, each checking its tombstones): each
+    call has its own DuckDB connection, the process's default one refuses a second caller."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    values = pl.Series([f"crm\x1f{i}" for i in range(300_000)] + [None])
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: masking.keyed_hashes(KEY.encode(), values), range(2))
+    assert first.equals(second) and first.null_count() == 1
+    assert [first[i] for i in (0, 299_999)] == [
+        _hmac(KEY.encode(), values[i]) for i in (0, 299_999)
+    ]
+
+
 def test_partial_and_redact_masks() -> None:
     frame = pl.DataFrame({  # noqa: F841 (read by DuckDB's replacement scan)
         "t": ["12 High Street", "SW1A", "abcde", None],
