@@ -51,9 +51,10 @@ What becomes a check (check name, Great Expectations expectation; blocking or no
   ``<col>_custom`` / ``custom``), blocking when ``severity: error``: ``implementation`` names one
   expectation, ``{type: expect_column_values_to_be_between, kwargs: {min_value: 0}}`` (also as
   YAML/JSON text, with ``expectation_type``, or by class name, ExpectColumnValuesToBeBetween); on
-  a property ``column`` defaults to it. It joins the asset's one validation and passes when the
-  expectation succeeds; its metadata shows the expectation, its arguments, GE's unexpected count
-  and percent (of non-null values), and failing keys as for the metrics.
+  a property ``column`` defaults to it. It joins the asset's validation of its kind (blocking
+  rules or warnings) and passes when the expectation succeeds; its metadata shows the
+  expectation, its arguments, GE's unexpected count and percent (of non-null values), and
+  failing keys as for the metrics.
 
 Pass or fail is decided here, not by Great Expectations: each expectation measures (failing
 rows, or the row count), and the rule's ODCS operator (``mustBe``, ``mustNotBe``,

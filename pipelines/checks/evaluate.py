@@ -1,5 +1,5 @@
-"""Evaluating an asset's rules: one Great Expectations validation over the asset's Parquet
-(only the columns its rules test), sql rules each in a locked, in-memory DuckDB, and the
+"""Evaluating rules of an asset: one Great Expectations validation over the asset's Parquet
+(only the columns those rules test), sql rules each in a locked, in-memory DuckDB, and the
 ODCS operator deciding pass or fail; results carry failing counts and key samples, never the
 values of classified columns."""
 
