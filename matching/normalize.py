@@ -99,8 +99,8 @@ def vat_valid(numbers: pl.Series) -> pl.Series:
             valid = valid.scatter(rows, check(rest))
     # no country prefix (two letters, as str.isalpha says): no check, stays null
     other = (valid.is_null() & distinct.str.contains(r"^\p{L}{2}")).arg_true()
-    table = {v: _vat_checks(v) for v in distinct.gather(other).to_list()}
-    valid = valid.scatter(other, pl.Series([table[v] for v in table], dtype=pl.Boolean))
+    checked = [_vat_checks(v) for v in distinct.gather(other).to_list()]  # distinct already
+    valid = valid.scatter(other, pl.Series(checked, dtype=pl.Boolean))
     return numbers.replace_strict(distinct, valid, default=None, return_dtype=pl.Boolean)
 
 
