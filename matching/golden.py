@@ -69,28 +69,26 @@ def build(
     n = records.height
     with_cluster = records.with_columns(cluster=pl.Series(labels))
     winners, lineage = survive(with_cluster, attributes, survivorship)
-    ids = pl.DataFrame({"cluster": np.arange(len(golden_ids)), "golden_id": golden_ids})
-    conf = confidence(n, labels, scored, threshold)
-    sizes = with_cluster.group_by("cluster").agg(source_count=pl.len())
-    conf_frame = pl.DataFrame({"cluster": np.arange(len(conf)), "confidence": conf})
-    golden = (
-        winners.join(ids, on="cluster").join(sizes, on="cluster").join(conf_frame, on="cluster")
+    # clusters are labels, and golden IDs, sizes and confidences arrays by label: gathered,
+    # not joined (joins copied every surviving attribute; 1M entities: ~1 s of 10)
+    cluster = winners["cluster"].to_numpy()
+    golden = winners.select(
+        golden_ids.gather(cluster).alias("golden_id"),
+        *attributes,
+        pl.Series("source_count", np.bincount(labels)[cluster], dtype=pl.UInt32),
+        pl.Series("confidence", confidence(n, labels, scored, threshold)[cluster]),
     )
-    golden = golden.select("golden_id", *attributes, "source_count", "confidence", "cluster")
+    # each record's strongest pair inside its cluster (a record in no such pair: 1.0)
     inside = scored.filter(pl.col("probability") >= threshold)
-    best = pl.concat([
-        inside.select(row="left", p="probability"), inside.select(row="right", p="probability"),
-    ]).group_by("row").agg(pl.col("p").max())  # fmt: skip
-    xref = (
-        with_cluster.select("source_system", "source_key", "cluster")  # not every column
-        .with_row_index("row")
-        .join(best.with_columns(pl.col("row").cast(pl.UInt32)), on="row", how="left")
-        .join(ids, on="cluster")
-        .select(
-            "source_system", "source_key", "golden_id", match_probability=pl.col("p").fill_null(1.0)
-        )  # fmt: skip
-    )
-    return golden.drop("cluster"), xref, _named(lineage, ids["golden_id"], records)
+    best = np.full(n, np.nan)
+    for side in ("left", "right"):
+        np.fmax.at(best, inside[side].to_numpy(), inside["probability"].to_numpy())
+    xref = records.select(
+        "source_system", "source_key",
+        golden_id=golden_ids.gather(labels),
+        match_probability=pl.Series(np.where(np.isnan(best), 1.0, best)),
+    )  # fmt: skip
+    return golden, xref, _named(lineage, golden_ids, records)
 
 
 def _named(lineage: pl.DataFrame, golden_ids: pl.Series, records: pl.DataFrame) -> pl.LazyFrame:
