@@ -10,6 +10,7 @@ misconfigured key produces that.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,7 +103,9 @@ def _ranks(counts: np.ndarray) -> np.ndarray:
 
 def _blocks(records: pl.DataFrame, rules: list[BlockingRule]) -> list[_Blocks]:
     keys = records.select(**{f"rule{i}": r.key() for i, r in enumerate(rules)})
-    return [_Blocks.of(keys.to_series(i)) for i in range(len(rules))]
+    # two rules at a time: a rule's sort keeps both cores busy, the array work around it one
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(_Blocks.of, keys.get_columns()))
 
 
 def estimate_pairs(records: pl.DataFrame, rules: list[BlockingRule], max_block: int) -> int:
