@@ -30,6 +30,7 @@ import polars as pl
 KEYS = ["source_system", "source_key"]
 EVENTS = {"event": pl.String, "golden_id": pl.String, "other_ids": pl.List(pl.String),
           "source_keys": pl.List(pl.String)}  # fmt: skip
+_EVENT_ORDER = ("created", "split", "merged", "retired")
 _STAMP = pl.Datetime("us", "UTC")
 # golden.ids: every ID ever minted for an entity
 REGISTRY = {"golden_id": pl.String, "status": pl.String, "created_at": _STAMP,
@@ -133,12 +134,11 @@ def _events(previous, before, new, merged, retired) -> pl.DataFrame:
         .otherwise(pl.concat_list("retired_into")),
         source_keys="source_keys",
     )  # fmt: skip
-    order = pl.col("event").replace_strict(
-        {"created": 0, "split": 1, "merged": 2, "retired": 3}, return_dtype=pl.Int8
-    )
-    return (
-        pl.concat([minted, merges, retirements]).cast(EVENTS).sort(order, "golden_id")  # fmt: skip
-    )
+    events = pl.concat([minted, merges, retirements]).cast(EVENTS)
+    # by kind, then ID: a sort by ID per kind (sorting by kind and ID at once took three times
+    # as long: a first run at 1M entities has 2.9M events)
+    return pl.concat([events.filter(pl.col("event") == kind).sort("golden_id")
+                      for kind in _EVENT_ORDER])  # fmt: skip
 
 
 def xref_history(
