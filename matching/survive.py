@@ -46,8 +46,9 @@ def _ordered(
     `records`, in chain order.
 
     The records' own ranks (trust, recency) are the same for every attribute: the rows are
-    sorted by cluster and them once per order of those rules (`sorted_by`, `_sorted_by`), and an attribute's candidates are that order without the rows
-    that lack it — a filter, where a sort per attribute took most of survivorship's time.
+    sorted by cluster and them once per order of those rules (`sorted_by`, from `_sorted_by`),
+    and an attribute's candidates are that order without the rows that lack it — a filter,
+    where a sort per attribute took most of survivorship's time.
     A value's frequency is a window over cluster and value, the costly rank, and it decides
     only where the rules before it leave the best candidates tied: it is counted in those
     clusters alone (elsewhere it ranks 0, below an already decided winner)."""
