@@ -17,6 +17,7 @@ import polars as pl
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from . import checkdigits
 from . import normalize as norm
 from .sides import Sides
 
@@ -243,7 +244,7 @@ def _vat_levels(sides: Sides) -> np.ndarray:
     level = np.where(sides.exact("m_tax_id"), 2, 0).astype(np.int8)
     differ = np.flatnonzero(level == 0)
     a, b = (codes[differ] for codes in sides.codes("m_tax_id"))
-    valid = sides.derived("m_tax_id", norm.vat_valid, np.concatenate([a, b]))
+    valid = sides.derived("m_tax_id", checkdigits.vat_valid, np.concatenate([a, b]))
     both = (valid[: len(differ)] == 1.0) & (valid[len(differ) :] == 1.0)  # NaN: no known check
     level[differ[~both]] = 1
     level[sides.nulls("m_tax_id")] = NULL

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from . import checkdigits
 from . import normalize as norm
 from .mapping import CANONICAL_FIELDS, DATE_FIELDS, NUMBER_FIELDS, FieldRule, SourceMapping
 
@@ -139,7 +140,7 @@ def _account(records: pl.DataFrame, mapping: SourceMapping) -> tuple[pl.DataFram
         m_iban=compact,
         currency=norm.blank_junk(pl.col("currency")).str.to_uppercase(),
     )
-    valid = norm.iban_valid(records["m_iban"])
+    valid = checkdigits.iban_valid(records["m_iban"])
     records = records.with_columns(iban=pl.when(pl.lit(valid)).then(pl.col("m_iban")))
     # a mistyped IBAN (its check digits fail) is nulled for the golden record but still
     # compared: one wrong digit is evidence of the same account
