@@ -83,7 +83,10 @@ def test_the_longest_chain_starts_first():
 
     assert _run(job).success
     order = sorted(_spans, key=lambda k: _spans[k][0])
-    assert order[0] == "chain_0"
+    # in the first pair started: by declaration, side_0 and side_1 would take both slots and the
+    # chain would wait. Which of the pair's two threads records its start first is the OS's
+    # choice (clean-clone CI once saw side_0 a moment before chain_0)
+    assert "chain_0" in order[:2]
 
 
 def test_a_failure_stops_what_depends_on_it_and_nothing_else():
