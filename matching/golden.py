@@ -72,14 +72,14 @@ def build(
     # clusters are labels, and golden IDs, sizes and confidences arrays by label: gathered,
     # not joined (joins copied every surviving attribute; 1M entities: ~1 s of 10)
     cluster = winners["cluster"].to_numpy()
+    inside = scored.filter(pl.col("probability") >= threshold)  # what holds clusters together
     golden = winners.select(
         golden_ids.gather(cluster).alias("golden_id"),
         *attributes,
         pl.Series("source_count", np.bincount(labels)[cluster], dtype=pl.UInt32),
-        pl.Series("confidence", confidence(n, labels, scored, threshold)[cluster]),
+        pl.Series("confidence", confidence(n, labels, inside, threshold)[cluster]),
     )
     # each record's strongest pair inside its cluster (a record in no such pair: 1.0)
-    inside = scored.filter(pl.col("probability") >= threshold)
     best = np.full(n, np.nan)
     for side in ("left", "right"):
         np.fmax.at(best, inside[side].to_numpy(), inside["probability"].to_numpy())
