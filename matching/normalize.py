@@ -239,7 +239,9 @@ def _phones(values: pl.Series, codes: dict[str, str]) -> pl.Series:
 def postcode(col: pl.Expr) -> pl.Expr:
     """Upper-case, no spaces: "gu14 1al" -> "GU141AL"; placeholders ("00000") -> null."""
     text = blank_junk(col).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
-    junk = text.str.contains(r"^(0+|X+)$") | (text == "")
+    # blanked again once stripped: ":NA" is "NA", which a second pass would blank (idempotence)
+    text = blank_junk(text)
+    junk = text.str.contains(r"^(0+|X+)$") | text.is_null()
     return pl.when(~junk).then(text)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from matching import normalize as norm
@@ -89,6 +89,7 @@ text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(text, min_size=1, max_size=5))
+@example([":NA"])  # a placeholder behind punctuation (clean-clone CI found it)
 def test_normalisers_are_idempotent(values: list[str]) -> None:
     for fn in (norm.person_name, norm.email, norm.postcode, norm.address_line):
         once = _apply(fn, values)
