@@ -121,14 +121,8 @@ from dagster import AssetCheckExecutionContext
 from ..contracts import Project
 from ..warehouse import WarehouseResource
 from .evaluate import SAMPLE_SIZE, SQL_TIMEOUT_SECONDS, import_in_background, validate_suite
-from .rules import (
-    AssetSuite,
-    CheckRule,
-    Expectation,
-    Threshold,
-    asset_suites,
-    contract_rules,
-)
+from .rules import asset_suites, contract_rules
+from .suite import AssetSuite, CheckRule, Expectation, Threshold
 
 
 def _spec(suite: AssetSuite, rule: CheckRule) -> dg.AssetCheckSpec:

@@ -23,14 +23,8 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from .. import memory
-from .rules import (
-    AssetSuite,
-    CheckRule,
-    _expectation_classes,
-    _number,
-    _quiet_great_expectations,
-    _relation,
-)
+from .gx import expectation_classes, quiet_great_expectations
+from .suite import AssetSuite, CheckRule, is_number, relation
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,7 +47,7 @@ def import_in_background() -> None:
 
 
 def _import() -> None:
-    _quiet_great_expectations()
+    quiet_great_expectations()
     memory.settled()  # its ~300,000 objects out of the collections at every step's end
 
 
@@ -146,9 +140,9 @@ def _run_sql(suite: AssetSuite, rule: CheckRule, path: Path) -> dg.AssetCheckRes
     """One sql rule on the Parquet file `path`. Whatever goes wrong in the contract's query (a
     SQL error, no row, a text) fails this check with the reason; the other checks still run."""
     started = time.perf_counter()
-    extra: dict[str, Any] = {"query": rule.query, "relation": _relation(suite.contract)}
+    extra: dict[str, Any] = {"query": rule.query, "relation": relation(suite.contract)}
     try:
-        value = _query_value(path, _relation(suite.contract), rule.sql)
+        value = _query_value(path, relation(suite.contract), rule.sql)
     except _NotANumber as exc:
         passed, extra["error"] = False, str(exc)
     except Exception as exc:  # any failure of the query is this check's finding
@@ -195,7 +189,7 @@ def _one_number(result: duckdb.DuckDBPyRelation) -> float | int:
     value = rows[0][0]
     if isinstance(value, Decimal):
         value = float(value)
-    if not _number(value):  # the type is named, never the value itself
+    if not is_number(value):  # the type is named, never the value itself
         what = "null" if value is None else f"a {result.types[0]}"
         if isinstance(value, float):
             what = "NaN or infinity"
@@ -252,7 +246,7 @@ def _validate(
     # one validation at a time: Great Expectations keeps its current context in a global,
     # and the executor runs steps (checks among them) on threads (pipelines/executor.py)
     with _ONE_VALIDATION:
-        gx = _quiet_great_expectations()
+        gx = quiet_great_expectations()
         context = _context(gx)  # before the suite: GE binds a suite to the current context
         name = f"{suite.asset_key.to_user_string()} contract"
         expectation_suite = gx.ExpectationSuite(name=name)
@@ -262,7 +256,7 @@ def _validate(
             if missing[rule.name] and rule.measure != "schema":
                 continue  # reported as failed below, without running
             for i, exp in enumerate(rule.expectations):
-                cls = _expectation_classes()[exp.type]
+                cls = expectation_classes()[exp.type]
                 expectation_suite.add_expectation(
                     cls(**exp.kwargs, meta={"check": rule.name, "part": i})
                 )
