@@ -154,9 +154,20 @@ class Sides:
             other = column
         pairs = np.flatnonzero(todo)
         if len(pairs):
-            a = self.text(column, self.left[pairs]).tolist()
-            b = self.text(other, self.right[pairs]).tolist()
-            out[pairs] = cpdist(a, b, scorer=scorer, workers=-1)
+            a = self.record_codes(column)[self.left[pairs]]
+            b = self.record_codes(other)[self.right[pairs]]
+            # the same two values meet again and again (a town, a common given name, the
+            # address of a household's members): each distinct pair of values is scored once,
+            # and handing strings to the scorer costs more than scoring them (1M entities:
+            # 3.9M customer pairs, 1.8M distinct address pairs of 2.9M that differ)
+            b_texts = self._texts(other)
+            which = pl.Series((a + 1).astype(np.int64) * len(b_texts) + (b + 1)).rank("dense")
+            which = which.to_numpy().astype(np.int64) - 1
+            first = np.empty(which.max() + 1, np.int64)
+            first[which] = np.arange(len(which))
+            scored = cpdist(self._texts(column)[a[first]].tolist(), b_texts[b[first]].tolist(),
+                            scorer=scorer, workers=-1)  # fmt: skip
+            out[pairs] = scored[which]
         return out
 
     def gathered(self, column: Column) -> tuple[pl.Series, pl.Series]:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
 
 from matching.golden import build, confidence, mint_ids
 from matching.sides import Sides
@@ -114,3 +115,23 @@ def test_similarities_are_symmetric_and_in_unit_range(pairs: list[tuple[str, str
         backward = sides.similarity("b", scorer, other="a") / scale
         assert np.allclose(forward, backward)
         assert ((forward >= 0) & (forward <= 1)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["ann", "anna", "bob", "", "bobby"])),
+                min_size=1, max_size=8),
+       st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), min_size=1, max_size=40),
+       st.booleans())  # fmt: skip
+def test_each_distinct_pair_of_values_scores_as_every_pair_would(
+    values: list[str | None], pairs: list[tuple[int, int]], cross: bool
+) -> None:
+    # value pairs repeat on purpose: `similarity` scores each distinct pair once and spreads it
+    frame = pl.DataFrame({"a": values, "b": values[::-1]}, schema={"a": pl.String, "b": pl.String})
+    left = np.array([p[0] % len(values) for p in pairs])
+    right = np.array([p[1] % len(values) for p in pairs])
+    sides = Sides(frame, left, right)
+    other = "b" if cross else None
+    got = sides.similarity("a", JaroWinkler.normalized_similarity, other=other)
+    a = [frame["a"][int(i)] or "" for i in left]
+    b = [frame["b" if cross else "a"][int(i)] or "" for i in right]
+    assert np.array_equal(got, cpdist(a, b, scorer=JaroWinkler.normalized_similarity))
