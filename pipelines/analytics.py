@@ -57,16 +57,45 @@ def shown(table: str) -> str:
     return f"{CATALOG}.{table.split('.', 1)[1]}"
 
 
-def _select(contract: GoldenContract, source: Path) -> str:
+def _select(contract: GoldenContract, source: Path, repeated: set[str]) -> str:
     """The masked SELECT of one golden table's export (identifiers from the contract, quoted;
-    the HMAC keys are parameters)."""
-    masked = contract.masked
-    columns = []
+    the HMAC keys are parameters). A hashed column in `repeated` is hashed once per distinct
+    value and joined back (`_repeated`)."""
+    masked, table = contract.masked, f"read_parquet({sql_literal(source)})"
+    columns, joins = [], []
     for name in pq.read_schema(source).names:  # every column the golden table has, in order
         column, mask = quoted_column(name), masked.get(name)
-        kind = contract.property_named(name).logical_type if mask else ""
-        columns.append(masking.expression(column, mask, kind) if mask else column)
-    return f"SELECT {', '.join(columns)} FROM read_parquet({sql_literal(source)})"
+        own = f"_golden.{column}"
+        if mask is None:
+            columns.append(f"{own} AS {column}")
+        elif mask.method == "hash" and name in repeated:
+            hashed = f"_hashed{len(joins)}"
+            joins.append(f"LEFT JOIN ({masking.distinct_hashes(column, table)}) AS {hashed} "
+                         f"ON {own} = {hashed}.value")  # fmt: skip
+            columns.append(f"{hashed}.hash AS {column}")
+        else:
+            kind = contract.property_named(name).logical_type
+            columns.append(masking.expression(own, mask, kind, name=column))
+    return f"SELECT {', '.join(columns)} FROM {table} AS _golden {' '.join(joins)}"
+
+
+# A hashed column with fewer distinct values than this share of its rows is hashed per distinct
+# value: at 1M entities, HMAC of 1M given names (41k distinct) 0.63 s, of the distinct ones
+# joined back 0.28 s; of 1M full names (550k distinct) 0.79 s against 1.13 s
+_REPEATED = 0.1
+
+
+def _repeated(con: duckdb.DuckDBPyConnection, contract: GoldenContract, source: Path) -> set[str]:
+    """The hashed columns of `source` whose values repeat (given names, birth dates), by an
+    estimate of their distinct values: one scan of those columns."""
+    present = set(pq.read_schema(source).names)
+    hashed = [n for n, m in contract.masked.items() if m.method == "hash" and n in present]
+    if not hashed:
+        return set()
+    counts = ", ".join(f"approx_count_distinct({quoted_column(n)})" for n in hashed)
+    rows, *distinct = con.sql(f"SELECT count(*), {counts} FROM "
+                              f"read_parquet({sql_literal(source)})").fetchall()[0]  # fmt: skip
+    return {n for n, d in zip(hashed, distinct, strict=True) if d < _REPEATED * rows}
 
 
 def quoted_column(name: str) -> str:
@@ -88,7 +117,9 @@ def build(version: versions.Version, contracts: list[GoldenContract], key: bytes
         for contract in contracts:
             table = mirrored(contract.table)
             target = out / export_name(shown(table))
-            con.execute(f"COPY ({_select(contract, golden / export_name(contract.table))}) "
+            source = golden / export_name(contract.table)
+            select = _select(contract, source, _repeated(con, contract, source))
+            con.execute(f"COPY ({select}) "
                         f"TO {sql_literal(target)} (FORMAT parquet, {COPY_COMPRESSION})",
                         masking.pads(key) if _hashes(contract) else None)  # fmt: skip
             _view(con, table, target)

@@ -134,8 +134,16 @@ def keyed_hashes(key: bytes, values: pl.Series) -> pl.Series:
     return hashed.get_column("h").cast(pl.String)
 
 
-def expression(column: str, mask: Mask, logical_type: str) -> str:
-    """SQL masking `column` (a quoted identifier) as `mask` says, named as the column."""
+def distinct_hashes(column: str, source: str) -> str:
+    """SQL of each distinct value of `column` (a quoted identifier) in `source` (a FROM item)
+    and its keyed hash, as `value` and `hash`: values that repeat are hashed once."""
+    return (f"SELECT {column} AS value, {keyed_hash(column)} AS hash "
+            f"FROM (SELECT DISTINCT {column} FROM {source})")  # fmt: skip
+
+
+def expression(column: str, mask: Mask, logical_type: str, name: str | None = None) -> str:
+    """SQL masking `column` (a quoted identifier, or a qualified one with `name` its quoted
+    name) as `mask` says, named as the column."""
     if mask.method == "hash":
         sql = keyed_hash(column)
     elif mask.method == "redact":
@@ -146,4 +154,4 @@ def expression(column: str, mask: Mask, logical_type: str) -> str:
         cut = f"left({column}, {mask.keep}) || '***'" if mask.keep else "'***'"
         sql = f"CASE WHEN length({column}) > {2 * mask.keep} THEN {cut} ELSE '***' END"
         sql = f"CASE WHEN {column} IS NOT NULL THEN {sql} END"
-    return f"{sql} AS {column}"
+    return f"{sql} AS {name or column}"

@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 from conftest import ROOT, SAMPLE_KEY, cells, copy_project, edit_contract
-from pipelines import masking
+from pipelines import analytics, masking
 from pipelines.contracts import ContractError, load_project
 
 KEY = SAMPLE_KEY
@@ -182,6 +182,32 @@ def test_analytics_mirrors_every_golden_table_with_classified_columns_masked(
     )
     persons = view.filter(pl.col("party_type") == "person")
     assert persons.height > 1000 and (persons["name"] == persons["full_name"]).all()
+
+
+def test_values_that_repeat_are_hashed_once_each_and_alike(published: dict, tmp_path: Path) -> None:
+    # a hashed column whose values repeat is hashed per distinct value and joined back: the
+    # same hashes, row for row, as hashing every row (the sample's columns are too varied for
+    # the build to choose it: here every hashed column takes each path)
+    contract = next(c for c in load_project(ROOT).golden if c.entity == "customer")
+    source = published["warehouse"] / "export" / "golden" / "golden_customer.parquet"
+    hashed = {n for n, m in contract.masked.items() if m.method == "hash"}
+    with duckdb.connect() as con:
+        once, each = (pl.from_arrow(con.execute(analytics._select(contract, source, repeated),
+                                                masking.pads(KEY.encode())).to_arrow_table())
+                      .sort("golden_id") for repeated in (hashed, set()))  # fmt: skip
+    assert once.equals(each) and once.height > 1000
+    assert once["given_name"].to_list() == [
+        None if v is None else _hmac(KEY.encode(), v)
+        for v in pl.read_parquet(source).sort("golden_id")["given_name"].to_list()
+    ]
+    # the estimate picks the columns whose values repeat: 3 given names over 400 customers
+    few = tmp_path / "few.parquet"
+    pl.DataFrame({
+        "given_name": ["Ann", "Bob", None, "Eve"] * 100,
+        "email": [f"{i}@example.org" for i in range(400)],
+    }).write_parquet(few)  # fmt: skip
+    with duckdb.connect() as con:
+        assert analytics._repeated(con, contract, few) == {"given_name"}
 
 
 def _restricted_values(warehouse: Path) -> set[str]:
