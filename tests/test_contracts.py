@@ -16,7 +16,7 @@ import yaml
 from jsonschema import Draft201909Validator
 from open_data_contract_standard.model import OpenDataContractStandard
 
-from conftest import ROOT, edit_text
+from conftest import ROOT, copy_project, edit_contract, edit_text
 from pipelines.contracts import (
     ContractError,
     GoldenContract,
@@ -440,3 +440,15 @@ def test_a_generated_project_is_valid_odcs_and_lints_clean(tmp_path: Path, fmt: 
 def test_write_project_needs_the_generated_data(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="neither csv nor parquet"):
         write_project(tmp_path)
+
+
+def test_a_project_is_parsed_once_until_one_of_its_files_changes(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    first = load_project(project)
+    assert load_project(project) is first  # the same bytes: not validated again
+    edit_contract(project, "golden_customer", lambda document: document.update(version="1.0.1"))
+    changed = load_project(project)
+    assert changed is not first
+    assert next(c for c in changed.golden if c.entity == "customer").version == "1.0.1"
+    (project / "contracts" / "golden_account.odcs.yaml").unlink()  # a file gone is a change too
+    assert {c.entity for c in load_project(project).golden} == {"customer", "contract"}
