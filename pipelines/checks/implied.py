@@ -53,67 +53,47 @@ def implicit(
             )
         )  # fmt: skip
     options = prop.logical_type_options
-    show = not sensitive(prop)
-    warn = {"threshold": NONE_FAILING, "blocking": False, "severity": "warning"}
     if t.text:
-        text_type(t, place, prop, show, warn)
+        text_type(t, place, prop)
     if "pattern" in options:
         pattern = t.regex(options["pattern"], f"{place}.logicalTypeOptions.pattern")
         if pattern is not None:
-            t.add(
-                CheckRule(
-                    name=check_name(col, "pattern"),
-                    place=f"{place}.logicalTypeOptions.pattern",
-                    rule=f"{col} matches {pattern}",
-                    expectations=(
-                        Expectation(
-                            "expect_column_values_to_match_regex",
-                            {"column": col, "regex": pattern},
-                        ),
-                    ),  # fmt: skip
-                    columns=(col,),
-                    show_values=show,
-                    **warn,
-                )
-            )
+            _warning(t, prop, "pattern", f"{place}.logicalTypeOptions.pattern",
+                     f"{col} matches {pattern}",
+                     Expectation("expect_column_values_to_match_regex",
+                                 {"column": col, "regex": pattern}))  # fmt: skip
     lengths = {k: options[k] for k in ("minLength", "maxLength") if k in options}
     if lengths:
         bad = [k for k, v in lengths.items() if not isinstance(v, int) or isinstance(v, bool)]
         for k in bad:
             t.fail(f"{place}.logicalTypeOptions.{k}", f"must be an integer, not {options[k]!r}")
         if not bad:
-            t.add(
-                CheckRule(
-                    name=check_name(col, "length"),
-                    place=f"{place}.logicalTypeOptions",
-                    rule=f"{col} length " + ", ".join(f"{k} {v}" for k, v in lengths.items()),
-                    expectations=(
-                        Expectation(
-                            "expect_column_value_lengths_to_be_between",
-                            {
-                                "column": col,
-                                "min_value": lengths.get("minLength"),
-                                "max_value": lengths.get("maxLength"),
-                            },
-                        ),
-                    ),  # fmt: skip
-                    columns=(col,),
-                    show_values=show,
-                    **warn,
-                )
-            )
+            _warning(t, prop, "length", f"{place}.logicalTypeOptions",
+                     f"{col} length " + ", ".join(f"{k} {v}" for k, v in lengths.items()),
+                     Expectation("expect_column_value_lengths_to_be_between",
+                                 {"column": col, "min_value": lengths.get("minLength"),
+                                  "max_value": lengths.get("maxLength")}))  # fmt: skip
     bounds = {
         k: options[k]
         for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
         if k in options
     }
     if bounds and prop.logical_type in ("integer", "number"):
-        range_rule(t, place, prop, bounds, show, warn)
+        range_rule(t, place, prop, bounds)
 
 
-def text_type(
-    t: Translator, place: str, prop: ContractProperty, show: bool, warn: Mapping[str, Any]
-) -> None:
+def _warning(
+    t: Translator, prop: ContractProperty, kind: str, place: str, rule: str,
+    expectation: Expectation, **more: Any,
+) -> None:  # fmt: skip
+    """A rule a logical type's options imply: no row may fail it, and a failure warns."""
+    t.add(CheckRule(name=check_name(prop.name, kind), place=place, rule=rule,
+                    expectations=(expectation,), threshold=NONE_FAILING, blocking=False,
+                    severity="warning", columns=(prop.name,), show_values=not sensitive(prop),
+                    **more))  # fmt: skip
+
+
+def text_type(t: Translator, place: str, prop: ContractProperty) -> None:
     """A text column's values against its logical type (no check for string)."""
     col, logical = prop.name, prop.logical_type
     expectation: Expectation | None = None
@@ -135,17 +115,7 @@ def text_type(
             {"column": col, "regex": _TEXT_TYPE_REGEX[logical]},
         )
     if expectation is not None:
-        t.add(
-            CheckRule(
-                name=check_name(col, "type"),
-                place=f"{place}.logicalType",
-                rule=f"{col} reads as {logical}",
-                expectations=(expectation,),
-                columns=(col,),
-                show_values=show,
-                **warn,
-            )
-        )
+        _warning(t, prop, "type", f"{place}.logicalType", f"{col} reads as {logical}", expectation)
 
 
 def strftime(t: Translator, fmt: Any, place: str) -> str | None:
@@ -156,12 +126,7 @@ def strftime(t: Translator, fmt: Any, place: str) -> str | None:
 
 
 def range_rule(
-    t: Translator,
-    place: str,
-    prop: ContractProperty,
-    bounds: Mapping[str, Any],
-    show: bool,
-    warn: Mapping[str, Any],
+    t: Translator, place: str, prop: ContractProperty, bounds: Mapping[str, Any]
 ) -> None:
     bad = [k for k, v in bounds.items() if not is_number(v)]
     for k in bad:
@@ -179,15 +144,7 @@ def range_rule(
         kwargs.update(max_value=bounds["exclusiveMaximum"], strict_max=True)
     elif "maximum" in bounds:
         kwargs.update(max_value=bounds["maximum"])
-    t.add(
-        CheckRule(
-            name=check_name(col, "range"),
-            place=f"{place}.logicalTypeOptions",
-            rule=f"{col} " + ", ".join(f"{k} {v}" for k, v in bounds.items()),
-            expectations=(Expectation("expect_column_values_to_be_between", kwargs),),
-            columns=(col,),
-            show_values=show,
-            numeric_column=col if t.text else None,
-            **warn,
-        )
-    )
+    _warning(t, prop, "range", f"{place}.logicalTypeOptions",
+             f"{col} " + ", ".join(f"{k} {v}" for k, v in bounds.items()),
+             Expectation("expect_column_values_to_be_between", kwargs),
+             numeric_column=col if t.text else None)  # fmt: skip
