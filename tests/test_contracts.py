@@ -452,3 +452,15 @@ def test_a_project_is_parsed_once_until_one_of_its_files_changes(tmp_path: Path)
     assert next(c for c in changed.golden if c.entity == "customer").version == "1.0.1"
     (project / "contracts" / "golden_account.odcs.yaml").unlink()  # a file gone is a change too
     assert {c.entity for c in load_project(project).golden} == {"customer", "contract"}
+
+
+def test_a_relative_project_folder_is_another_project_in_another_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("one", "two"):
+        copy_project(tmp_path / name)
+    monkeypatch.chdir(tmp_path / "one")
+    first = load_project(".")
+    monkeypatch.chdir(tmp_path / "two")  # the same bytes, another folder
+    second = load_project(".")
+    assert second is not first  # one key for both would hand folder one's project to two

@@ -576,7 +576,9 @@ def load_project(project_dir: Path | str) -> Project:
     definitions are built and again when it is recorded (the contract versions it ran), and
     validating 13 contracts against the ODCS schema takes ~1 s. A changed file is read anew."""
     project_dir = Path(project_dir)
-    return _load_project(project_dir, _fingerprint(project_dir))
+    # the folder as given (what the contracts' paths are relative to) and where it is now: a
+    # relative folder in another working directory is another project
+    return _load_project(project_dir, project_dir.resolve(), _fingerprint(project_dir))
 
 
 def _fingerprint(project_dir: Path) -> str:
@@ -592,7 +594,7 @@ def _fingerprint(project_dir: Path) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_project(project_dir: Path, fingerprint: str) -> Project:
+def _load_project(project_dir: Path, where: Path, fingerprint: str) -> Project:
     # a project that does not load raises, and nothing is kept
     ownership = load_ownership(project_dir / OWNERSHIP_FILE)
     contracts = load_project_contracts(project_dir, ownership)
