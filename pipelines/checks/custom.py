@@ -3,13 +3,13 @@ checked by the expectation itself (pydantic) when the definitions are built, wit
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from ..contracts import ContractProperty
+from ..contracts.schema import did_you_mean
 from .gx import expectation_classes
 from .suite import NONE_FAILING, CheckRule, Expectation
 
@@ -49,11 +49,6 @@ def _pydantic_errors(exc: Exception) -> str:
         extra = e.get("type") == "value_error.extra"
         first.setdefault(loc, "is not an argument of it" if extra else str(e.get("msg")))
     return "; ".join(f"{loc}: {msg}" if loc else msg for loc, msg in first.items()) or str(exc)
-
-
-def _close(word: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def custom_rule(
@@ -119,7 +114,7 @@ def implementation(
     cls = expectation_classes().get(str(spec[names[0]]))
     if cls is None:
         known = sorted(k for k in expectation_classes() if k.startswith("expect_"))
-        hint = _close(str(spec[names[0]]), known)
+        hint = did_you_mean(str(spec[names[0]]), known)
         t.fail(f"{place}.{names[0]}", f"{spec[names[0]]!r} is not a Great Expectations "
                f"expectation{hint}")  # fmt: skip
         return None
@@ -161,7 +156,7 @@ def expectation_columns(
     named += [(f"column_list[{i}]", c) for i, c in enumerate(kwargs.get("column_list") or ())]
     for key, column in named:
         if column not in t.columns:
-            hint = _close(str(column), t.columns)
+            hint = did_you_mean(str(column), t.columns)
             t.fail(f"{place}.{key}", f"{column!r} is not a property of the contract{hint}")
             return None
     return tuple(dict.fromkeys(c for _, c in named))

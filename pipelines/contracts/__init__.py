@@ -66,7 +66,7 @@ from .model import (
     SourceContract,
     StagedContract,
 )
-from .schema import _did_you_mean, _schema_problems, place_of
+from .schema import _schema_problems, did_you_mean, place_of
 from .sla import _drift, _freshness, _masks, _retention, date_format
 
 # --- reading ---------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def _pydantic_message(error: Mapping[str, Any], options: Iterable[str] = ()) -> 
         return "is required"
     if kind == "extra_forbidden":
         field_name = str(error["loc"][-1])
-        return f"is not an option here{_did_you_mean(field_name, options)}; the options are " + (
+        return f"is not an option here{did_you_mean(field_name, options)}; the options are " + (
             ", ".join(options)
         )
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -154,7 +154,7 @@ def _custom_properties(
                 Problem(
                     file,
                     place,
-                    f"{name!r} is not an mdm property{_did_you_mean(name, every)};"
+                    f"{name!r} is not an mdm property{did_you_mean(name, every)};"
                     f" the mdm properties are {', '.join(every)}",
                 )
             )
@@ -281,7 +281,7 @@ def _unknown_fields(value: Mapping[str, Any], base: str, file: str) -> list[Prob
             file,
             f"{base}.fields.{name}",
             f"{name!r} is not a field of the canonical {value['entity']}"
-            f"{_did_you_mean(str(name), known)}; the fields are {', '.join(known)}",
+            f"{did_you_mean(str(name), known)}; the fields are {', '.join(known)}",
         )
         for name in fields
         if name not in known
@@ -315,7 +315,7 @@ def _mapping(
                     file,
                     place,
                     f"column {column!r} is not a property of the contract's schema"
-                    f"{_did_you_mean(column, columns)}",
+                    f"{did_you_mean(column, columns)}",
                 )
             )
 

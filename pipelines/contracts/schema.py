@@ -61,7 +61,7 @@ def place_of(path: Iterable[str | int]) -> str:
     return out or "(top level)"
 
 
-def _did_you_mean(word: str, known: Iterable[str]) -> str:
+def did_you_mean(word: str, known: Iterable[str]) -> str:
     """A hint at the closest known word, never `word` itself."""
     close = difflib.get_close_matches(word, sorted(set(known) - {word}), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -79,7 +79,7 @@ def _not_allowed(key: str, instance: Any, known: frozenset[str]) -> str:
     """Why `key` may not stand on the object `instance`: a typo (with a hint) or a field the
     standard has, but elsewhere (never "did you mean" the same word)."""
     if key not in known:
-        return f"is not a field ODCS allows here{_did_you_mean(key, known)}"
+        return f"is not a field ODCS allows here{did_you_mean(key, known)}"
     kind = instance.get("type") if isinstance(instance, dict) else None
     if key.startswith(_OPERATOR_PREFIXES) and kind in _NO_OPERATOR:
         return f"is not allowed here: {_NO_OPERATOR[kind]}"

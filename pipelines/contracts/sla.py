@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from .. import masking
 from .model import DRIFT, DRIFT_MEASURES, MASKING, RETENTION, ContractProperty, Problem, Retention
-from .schema import _did_you_mean
+from .schema import did_you_mean
 
 # ODCS's (ISO) spellings of its unit -> the unit, and Polars' calendar offset for it.
 _RETENTION_UNITS = {
@@ -104,7 +104,7 @@ def _retention(
         return fail(
             f"{base}.element",
             f"{what}: <property> or {object_name}.<property>, one property of the schema"
-            f"{_did_you_mean(name, columns)}",
+            f"{did_you_mean(name, columns)}",
         )
     prop, place = properties[columns[name]], f"schema[0].properties[{columns[name]}]"
     if prop.logical_type not in ("date", "timestamp"):
@@ -150,7 +150,7 @@ def _drift(custom: Mapping[str, tuple[int, Any]], fail: Callable[[str, str], Non
     limits = {}
     for name, limit in value.items():
         if name not in DRIFT_MEASURES:
-            hint = _did_you_mean(str(name), DRIFT_MEASURES)
+            hint = did_you_mean(str(name), DRIFT_MEASURES)
             fail(f"{place}.{name}", f"is not a drift measure{hint}; the measures are "
                                     f"{', '.join(DRIFT_MEASURES)}")  # fmt: skip
         elif isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
